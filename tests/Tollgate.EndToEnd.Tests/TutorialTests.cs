@@ -72,7 +72,7 @@ public sealed class TutorialTests(SharedServerFixture fx, ITestOutputHelper outp
         for (var i = 0; i < 20; i++)
             await GatewayClient.AssertEchoAsync(ws, $"message {i} ✓");
 
-        var binary = new byte[100_000];
+        var binary = new byte[16 * 1024];
         new Random(42).NextBytes(binary);
         using (var cts = new CancellationTokenSource(GatewayClient.Timeout))
             await ws.SendAsync(binary, WebSocketMessageType.Binary, true, cts.Token);

@@ -124,7 +124,7 @@ public sealed class TollgateServer : IAsyncDisposable
                 ? $"did not print '{ReadyLine}' within {ReadyTimeout.TotalSeconds:0} s"
                 : $"exited with code {SafeExitCode(process)} before printing '{ReadyLine}'";
             await StopAsync();
-            throw new InvalidOperationException($"Tollgate server {why}.\n--- server output ---\n{Log}");
+            throw new InvalidOperationException($"Tollgate server {why}.\n--- server output (tail) ---\n{Tail(Log, 12_000)}");
         }
         Append("harness", $"ready (pid {process.Id})");
     }
@@ -188,6 +188,8 @@ public sealed class TollgateServer : IAsyncDisposable
             _log.Append('[').Append(DateTime.Now.ToString("HH:mm:ss.fff")).Append(' ').Append(stream).Append("] ").AppendLine(line);
         }
     }
+
+    private static string Tail(string text, int max) => text.Length <= max ? text : "…" + text[^max..];
 
     private static string SafeExitCode(Process p)
     {
