@@ -1,0 +1,79 @@
+using System.CommandLine;
+using Tollgate.Cli.Infrastructure;
+
+namespace Tollgate.Cli.Commands;
+
+/// <summary><c>tollgate keys ...</c>: an application's consumer key and secret.</summary>
+internal static class KeysCommands
+{
+    public static Command Create() => new("keys", "Generate and list an application's consumer keys") { Generate(), List() };
+
+    private static Command Generate()
+    {
+        var app = AppOption();
+        var keyType = KeyTypeOption();
+        var command = new Command("generate", "Generate a consumer key and secret (the secret is shown only once)") { app, keyType };
+        CliAction.Set(command, async (cli, ct) =>
+        {
+            using var client = cli.Connect();
+            client.FieldHints = new Dictionary<string, string> { ["keyType"] = "--key-type", ["applicationId"] = "--app" };
+            var applicationId = cli.Get(app)!;
+            var keys = await client.GenerateKeysAsync(applicationId, cli.Get(keyType)!, ct);
+            if (cli.Json)
+            {
+                cli.PrintJson(keys);
+            }
+            else
+            {
+                Table.WriteFields(cli.Out,
+                [
+                    ("Application", applicationId),
+                    ("Key type", keys.Str("keyType")),
+                    ("Consumer key", keys.Str("consumerKey")),
+                    ("Consumer secret", keys.Str("consumerSecret")),
+                ]);
+            }
+
+            cli.Warn("the consumer secret is shown only once: store it now (it can be regenerated, which invalidates the old one)");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command List()
+    {
+        var app = AppOption();
+        var command = new Command("list", "List an application's consumer keys (without secrets)") { app };
+        CliAction.Set(command, async (cli, ct) =>
+        {
+            using var client = cli.Connect();
+            var keys = await client.ListKeysAsync(cli.Get(app)!, ct);
+            if (cli.Json)
+            {
+                cli.PrintJson(keys);
+            }
+            else
+            {
+                Table.Write(cli.Out, ["KEY TYPE", "CONSUMER KEY", "CREATED"],
+                    keys.Items().Select(k => new[] { k.Str("keyType"), k.Str("consumerKey"), k.Str("createdAt") }));
+            }
+
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Option<string> AppOption() =>
+        new("--app") { Description = "Application id (see tollgate apps list)", Required = true, HelpName = "ID" };
+
+    private static Option<string> KeyTypeOption()
+    {
+        var option = new Option<string>("--key-type")
+        {
+            Description = "Key type",
+            DefaultValueFactory = _ => "production",
+        };
+        option.AcceptOnlyFromAmong("production", "sandbox");
+        return option;
+    }
+}
