@@ -17,9 +17,18 @@ internal static class TlsPolicy
             || (IPAddress.TryParse(host, out var address) && IPAddress.IsLoopback(address));
     }
 
-    public static RemoteCertificateValidationCallback Callback(Uri server, bool insecure)
+    public static RemoteCertificateValidationCallback Callback(Uri server, bool insecure, Action<SslPolicyErrors>? rejected = null)
     {
         var acceptAny = insecure || IsLoopback(server);
-        return (_, _, _, errors) => errors == SslPolicyErrors.None || acceptAny;
+        return (_, _, _, errors) =>
+        {
+            if (errors == SslPolicyErrors.None || acceptAny)
+            {
+                return true;
+            }
+
+            rejected?.Invoke(errors);
+            return false;
+        };
     }
 }

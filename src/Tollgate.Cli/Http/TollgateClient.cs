@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
-using System.Security.Authentication;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -24,6 +23,7 @@ internal sealed class TollgateClient : IDisposable
     private readonly SessionStore _store;
     private readonly string _notSignedIn;
     private SavedSession? _session;
+    private System.Net.Security.SslPolicyErrors? _rejectedCertificate;
 
     public TollgateClient(Uri server, bool insecure, SessionStore store, SavedSession? session, string notSignedInMessage)
     {
@@ -36,7 +36,7 @@ internal sealed class TollgateClient : IDisposable
             ConnectTimeout = TimeSpan.FromSeconds(10),
             AllowAutoRedirect = false,
         };
-        handler.SslOptions.RemoteCertificateValidationCallback = TlsPolicy.Callback(server, insecure);
+        handler.SslOptions.RemoteCertificateValidationCallback = TlsPolicy.Callback(server, insecure, errors => _rejectedCertificate = errors);
         _http = new HttpClient(handler)
         {
             BaseAddress = new Uri(server.AbsoluteUri.TrimEnd('/') + "/"),
@@ -47,6 +47,9 @@ internal sealed class TollgateClient : IDisposable
     }
 
     public Uri Server { get; }
+
+    /// <summary>The server as people write it: no trailing slash.</summary>
+    public string ServerText => Server.GetLeftPart(UriPartial.Path).TrimEnd('/');
 
     /// <summary>Maps server field names to the command's options, so errors name what the user typed.</summary>
     public IReadOnlyDictionary<string, string>? FieldHints { get; set; }
@@ -74,7 +77,7 @@ internal sealed class TollgateClient : IDisposable
     public SavedSession SaveSession(string username, JsonObject tokenAnswer)
     {
         var access = tokenAnswer.Str("access_token")
-            ?? throw new CliException($"{Server} answered the token request without an access_token: is --server pointing at Tollgate?");
+            ?? throw new CliException($"{ServerText} answered the token request without an access_token: is --server pointing at Tollgate?");
         var expiresAt = long.TryParse(tokenAnswer.Str("expires_in"), out var seconds)
             ? DateTimeOffset.UtcNow.AddSeconds(seconds)
             : (DateTimeOffset?)null;
@@ -175,7 +178,7 @@ internal sealed class TollgateClient : IDisposable
     }
 
     private CliException SessionExpired() => new(
-        $"your session on {Server} has expired or was revoked: run tollgate login -u {_session?.Username ?? "USER"}",
+        $"your session on {ServerText} has expired or was revoked: run tollgate login -u {_session?.Username ?? "USER"}",
         ExitCodes.NotSignedIn);
 
     private async Task<bool> TryRefreshAsync(CancellationToken ct)
@@ -225,7 +228,7 @@ internal sealed class TollgateClient : IDisposable
                 "unauthorized_client" => "this application may not use this grant type",
                 _ => null,
             };
-            throw new CliException(OneLine($"{what} refused by {Server} ({error}{(description is null ? "" : ": " + description)})" +
+            throw new CliException(OneLine($"{what} refused by {ServerText} ({error}{(description is null ? "" : ": " + description)})" +
                 (hint is null ? "" : $": {hint}")));
         }
 
@@ -247,7 +250,7 @@ internal sealed class TollgateClient : IDisposable
         }
         catch (TaskCanceledException) when (!ct.IsCancellationRequested)
         {
-            throw new CliException($"{Server} did not answer within {_http.Timeout.TotalSeconds:0} s: check that Tollgate is healthy", ExitCodes.Unreachable);
+            throw new CliException($"{ServerText} did not answer within {_http.Timeout.TotalSeconds:0} s: check that Tollgate is healthy", ExitCodes.Unreachable);
         }
     }
 
@@ -263,10 +266,10 @@ internal sealed class TollgateClient : IDisposable
                 $"cannot reach {Server.GetLeftPart(UriPartial.Authority)} ({Innermost(e)}): check --server / TOLLGATE_SERVER and that Tollgate is running there",
             HttpRequestError.NameResolutionError =>
                 $"cannot resolve host '{Server.Host}': check --server / TOLLGATE_SERVER",
-            HttpRequestError.SecureConnectionError when e.InnerException is AuthenticationException =>
-                $"TLS connection to {Server.GetLeftPart(UriPartial.Authority)} failed ({Innermost(e)}): if the server uses a self-signed certificate pass --insecure, or use http:// if it does not serve HTTPS",
+            HttpRequestError.SecureConnectionError when _rejectedCertificate is { } errors =>
+                $"the TLS certificate of {Server.GetLeftPart(UriPartial.Authority)} is not trusted ({errors}): if it is Tollgate's self-signed certificate pass --insecure",
             HttpRequestError.SecureConnectionError =>
-                $"TLS connection to {Server.GetLeftPart(UriPartial.Authority)} failed ({Innermost(e)}): check that --server uses the right scheme and port",
+                $"TLS connection to {Server.GetLeftPart(UriPartial.Authority)} failed ({Innermost(e)}): check that --server uses the right scheme (https:// or http://) and port",
             HttpRequestError.InvalidResponse or HttpRequestError.ResponseEnded =>
                 $"{Server.GetLeftPart(UriPartial.Authority)} did not answer as an HTTP server ({Innermost(e)}): check the scheme (https://) and port of --server",
             _ => $"request to {Server.GetLeftPart(UriPartial.Authority)} failed: {Innermost(e)}",
@@ -278,7 +281,7 @@ internal sealed class TollgateClient : IDisposable
     {
         var status = (int)response.StatusCode;
         var json = ParseOrEmpty(text);
-        var title = json.Str("title") ?? json.Str("error") ?? response.ReasonPhrase ?? response.StatusCode.ToString();
+        var title = (json.Str("title") ?? json.Str("error") ?? response.ReasonPhrase ?? response.StatusCode.ToString()).TrimEnd('.');
         var detail = json.Str("detail") ?? json.Str("error_description");
         var builder = new StringBuilder($"{method.Method} /{path} failed: {status} {title}");
         if (detail is not null && detail != title)
@@ -303,14 +306,14 @@ internal sealed class TollgateClient : IDisposable
         var hint = status switch
         {
             403 => $"; sign in as a user with the needed role: tollgate login -u USER (signed in as {_session?.Username})",
-            404 when json is null => $"; is --server ({Server}) pointing at Tollgate?",
+            404 when json is null => $"; is --server ({ServerText}) pointing at Tollgate?",
             >= 300 and < 400 when response.Headers.Location is { } location =>
                 $"; the server redirects to {location}: pass that server with --server",
             >= 500 => "; this is a server error, see the Tollgate server's log",
             _ => "",
         };
 
-        return new CliException(OneLine(builder.Append(hint).ToString()));
+        return new CliException(OneLine(builder.Append(hint).ToString())) { Status = status };
     }
 
     private static HttpRequestMessage Request(HttpMethod method, string path, JsonNode? body, string token)

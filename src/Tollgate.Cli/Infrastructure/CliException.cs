@@ -4,6 +4,9 @@ namespace Tollgate.Cli.Infrastructure;
 internal sealed class CliException(string message, int exitCode = ExitCodes.Error) : Exception(message)
 {
     public int ExitCode { get; } = exitCode;
+
+    /// <summary>The HTTP status when the server refused the request.</summary>
+    public int? Status { get; init; }
 }
 
 internal static class ExitCodes
