@@ -1,6 +1,77 @@
-var builder = WebApplication.CreateBuilder(args);
-var app = builder.Build();
+using Microsoft.EntityFrameworkCore;
+using Tollgate.Core.Changes;
+using Tollgate.Gateway.Snapshot;
+using Tollgate.KeyManager.Tokens;
+using Tollgate.Server.Bootstrap;
+using Tollgate.Server.EchoBackend;
+using Tollgate.Server.GatewaySync;
+using Tollgate.Server.Hosting;
+using Tollgate.Store;
 
-app.MapGet("/", () => "Hello World!");
+// One executable, every role: control plane (REST, OAuth2, portals), gateway, and the sample echo backend.
+var config = new ConfigurationBuilder()
+    .AddEnvironmentVariables("TOLLGATE_")
+    .AddCommandLine(args)
+    .Build();
 
-app.Run();
+ServerOptions options;
+try
+{
+    options = ServerOptions.From(config);
+}
+catch (OptionsException e)
+{
+    Console.Error.WriteLine($"error: {e.Message}");
+    return 2;
+}
+
+if (!options.RunsControlPlane)
+{
+    Console.Error.WriteLine("error: --role gateway needs a control plane to follow, which this version does not support yet: use --role all.");
+    return 2;
+}
+
+Directory.CreateDirectory(options.DataFolder);
+var certificate = CertificateProvider.LoadOrCreate(options.DataFolder, options.PublicHost);
+var snapshots = new SnapshotHolder();
+var changes = new ChangeFeed();
+var hosts = new List<WebApplication>();
+
+var controlPlane = ControlPlaneHost.Build(args, options, snapshots, changes, certificate);
+hosts.Add(controlPlane);
+var logger = controlPlane.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Tollgate");
+await FirstStart.RunAsync(controlPlane.Services.GetRequiredService<IDbContextFactory<TollgateDb>>(), logger, CancellationToken.None);
+await controlPlane.Services.GetRequiredService<RevocationList>().LoadAsync(CancellationToken.None);
+await controlPlane.Services.GetRequiredService<SnapshotPublisher>().PublishInitialAsync(CancellationToken.None);
+
+if (options.RunsGateway)
+    hosts.Add(GatewayHost.Build(options, snapshots, certificate));
+if (options.EchoPort > 0 && options.Role == ServerRole.All)
+    hosts.Add(EchoBackendHost.Build(options));
+
+try
+{
+    foreach (var host in hosts)
+        await host.StartAsync();
+}
+catch (IOException e)
+{
+    Console.Error.WriteLine($"error: {e.Message} Another program (or another Tollgate) uses that port: stop it, or choose other ports with --https-port, --gateway-port, --gateway-tls-port and --echo-port.");
+    return 1;
+}
+
+Console.WriteLine($"Control plane:  {options.ControlPlaneUrl}  (data in {options.DataFolder})");
+if (options.RunsGateway)
+    Console.WriteLine($"Gateway:        ws://{options.PublicHost}:{options.GatewayPort}" + (options.GatewayTlsPort > 0 ? $"  wss://{options.PublicHost}:{options.GatewayTlsPort}" : ""));
+if (options.EchoPort > 0 && options.Role == ServerRole.All)
+    Console.WriteLine($"Echo backend:   {options.EchoBackendUrl}");
+Console.WriteLine("Tollgate is ready");
+
+var stop = new TaskCompletionSource();
+foreach (var host in hosts)
+    host.Lifetime.ApplicationStopping.Register(() => stop.TrySetResult());
+await stop.Task;
+// Gateway first so live connections get their 1001 while the control plane is still up.
+foreach (var host in Enumerable.Reverse(hosts))
+    await host.StopAsync(TimeSpan.FromSeconds(10));
+return 0;

@@ -1,0 +1,23 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Tollgate.Gateway.Connections;
+using Tollgate.Gateway.Relay;
+
+namespace Tollgate.Gateway;
+
+/// <summary>One structured line per connection when it ends. Never a token, secret or key: only ids and counts.</summary>
+internal static partial class AccessLog
+{
+    public static void Connection(ILogger logger, LiveConnection c, HttpContext http, RelayResult? result, double handshakeMs, TimeSpan duration) =>
+        Write(logger, c.Route.Label, c.Identity.ApplicationId, c.Identity.ApplicationName, c.Identity.Subscriber,
+            http.Connection.RemoteIpAddress?.ToString() ?? "", Math.Round(handshakeMs, 2), Math.Round(duration.TotalMilliseconds),
+            c.Counters.MessagesIn, c.Counters.BytesIn, c.Counters.MessagesOut, c.Counters.BytesOut,
+            result?.CloseCode, result?.CloseReason, result?.ClosedBy.ToString() ?? "aborted", result?.Error);
+
+    [LoggerMessage(EventId = 1000, Level = LogLevel.Information, Message =
+        "access api={Api} appId={ApplicationId} app={Application} subscriber={Subscriber} client={Client} handshakeMs={HandshakeMs} durationMs={DurationMs} " +
+        "msgsIn={MessagesIn} bytesIn={BytesIn} msgsOut={MessagesOut} bytesOut={BytesOut} closeCode={CloseCode} closeReason={CloseReason} closedBy={ClosedBy} error={Error}")]
+    private static partial void Write(ILogger logger, string api, Guid applicationId, string application, string subscriber, string client,
+        double handshakeMs, double durationMs, long messagesIn, long bytesIn, long messagesOut, long bytesOut,
+        ushort? closeCode, string? closeReason, string closedBy, string? error);
+}

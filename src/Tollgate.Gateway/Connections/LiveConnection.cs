@@ -1,0 +1,17 @@
+using Tollgate.Gateway.Handshake;
+using Tollgate.Gateway.Relay;
+using Tollgate.Gateway.Snapshot;
+
+namespace Tollgate.Gateway.Connections;
+
+/// <summary>One open, relayed connection: who it is, where it goes, and a way to close it from outside.</summary>
+internal sealed class LiveConnection(long id, ApiRoute route, ConnectionIdentity identity, DateTime openedAt, RelayCounters counters, Action<ushort, string> requestClose)
+{
+    public long Id { get; } = id;
+    public ApiRoute Route { get; } = route;
+    public ConnectionIdentity Identity { get; } = identity;
+    public DateTime OpenedAt { get; } = openedAt;
+    public RelayCounters Counters { get; } = counters;
+
+    public void Close(ushort code, string reason) => requestClose(code, reason);
+}

@@ -1,0 +1,124 @@
+using System.Diagnostics;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+using Tollgate.Gateway.Backend;
+using Tollgate.Gateway.Connections;
+using Tollgate.Gateway.Handshake;
+using Tollgate.Gateway.Relay;
+using Tollgate.Gateway.Routing;
+using Tollgate.Gateway.Snapshot;
+
+namespace Tollgate.Gateway;
+
+/// <summary>
+/// One WebSocket connection through the gateway: checks before the upgrade (each refusal with its
+/// own status), the backend handshake, the client upgrade with the backend's answer, then the relay.
+/// Works from one snapshot taken at the start; the database is never touched here.
+/// </summary>
+internal sealed class GatewayRequestHandler(
+    SnapshotHolder snapshots,
+    HandshakeValidator validator,
+    BackendConnector backends,
+    LiveConnectionRegistry connections,
+    GatewayOptions options,
+    ILogger<GatewayRequestHandler> logger)
+{
+    private readonly RelayOptions _relayOptions = options.ToRelayOptions();
+
+    public async Task HandleAsync(HttpContext http)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var snapshot = snapshots.Current;
+        var path = http.Request.Path.Value ?? "/";
+        if (RouteMatcher.Match(snapshot, path) is not { } match)
+        {
+            await RefuseAsync(http, Refusal.NotFound($"No API is deployed at {path}."), null);
+            return;
+        }
+
+        var upgrade = http.Features.Get<IHttpUpgradeFeature>();
+        if (upgrade is not { IsUpgradableRequest: true } || !IsWebSocketUpgrade(http.Request))
+        {
+            http.Response.Headers.Upgrade = "websocket";
+            await RefuseAsync(http, new Refusal(426, "not_websocket", $"{match.Route.Label} is a WebSocket API: connect with ws:// and an Upgrade: websocket request."), match.Route);
+            return;
+        }
+
+        var credentials = Credentials.Read(http.Request);
+        var (identity, endpoint, refusal) = await validator.ValidateAsync(snapshot, match, credentials);
+        if (refusal is not null)
+        {
+            await RefuseAsync(http, refusal, match.Route);
+            return;
+        }
+
+        var request = BackendRequestFactory.Create(http, endpoint!, match.Rest, credentials, identity!);
+        var backend = await backends.ConnectAsync(request, options.BackendConnectTimeout, http.RequestAborted);
+        if (backend.Outcome != BackendOutcome.Upgraded)
+        {
+            logger.LogWarning("Backend of {Api} at {Endpoint} did not upgrade: {Outcome} {Error}", match.Route.Label, endpoint!.GetLeftPart(UriPartial.Authority), backend.Outcome, backend.Error);
+            await RefuseAsync(http, backend.Outcome == BackendOutcome.TimedOut
+                ? Refusal.GatewayTimeout($"The backend of {match.Route.Label} did not answer in time.")
+                : Refusal.BadGateway(backend.Outcome == BackendOutcome.Refused
+                    ? $"The backend of {match.Route.Label} refused the WebSocket handshake (HTTP {backend.StatusCode})."
+                    : $"The backend of {match.Route.Label} is unreachable."), match.Route);
+            return;
+        }
+
+        await using var backendStream = backend.Stream!;
+        CopyUpgradeHeaders(backend, http.Response);
+        await using var client = await upgrade.UpgradeAsync();
+        var handshakeMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+
+        var counters = new RelayCounters();
+        var relay = new WebSocketRelay(client, backendStream, backend.Leftover, _relayOptions, counters);
+        var live = new LiveConnection(connections.NextId(), match.Route, identity!, DateTime.UtcNow, counters, relay.RequestClose);
+        connections.Add(live);
+        RelayResult? result = null;
+        try
+        {
+            // A check against the newest snapshot closes the gap between our snapshot and registration.
+            if (HandshakeValidator.WhyNoLongerAllowed(snapshots.Current, match.Route, identity!) is { } why)
+                relay.RequestClose(LiveConnectionRegistry.PolicyViolation, why);
+            result = await relay.RunAsync(http.RequestAborted);
+        }
+        finally
+        {
+            connections.Remove(live.Id);
+            AccessLog.Connection(logger, live, http, result, handshakeMs, Stopwatch.GetElapsedTime(started));
+        }
+    }
+
+    private static bool IsWebSocketUpgrade(HttpRequest request) =>
+        HttpMethods.IsGet(request.Method)
+        && request.Headers.Upgrade.ToString().Contains("websocket", StringComparison.OrdinalIgnoreCase)
+        && !string.IsNullOrEmpty(request.Headers.SecWebSocketKey.ToString());
+
+    /// <summary>The client's 101 carries the backend's accept key, chosen subprotocol and extensions unchanged.</summary>
+    private static void CopyUpgradeHeaders(BackendHandshakeResult backend, HttpResponse response)
+    {
+        foreach (var (name, value) in backend.ResponseHeaders)
+        {
+            if (name.Equals("Connection", StringComparison.OrdinalIgnoreCase) || name.Equals("Upgrade", StringComparison.OrdinalIgnoreCase)
+                || name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase) || name.Equals("Transfer-Encoding", StringComparison.OrdinalIgnoreCase)
+                || name.Equals("Date", StringComparison.OrdinalIgnoreCase) || name.Equals("Server", StringComparison.OrdinalIgnoreCase))
+                continue;
+            response.Headers.Append(name, value);
+        }
+        response.Headers.Connection = "Upgrade";
+        response.Headers.Upgrade = "websocket";
+    }
+
+    private async Task RefuseAsync(HttpContext http, Refusal refusal, ApiRoute? route)
+    {
+        logger.LogInformation("Refused {Status} {Reason} for {Api} from {Client}: {Message}",
+            refusal.Status, refusal.Reason, route?.Label ?? http.Request.Path.Value, http.Connection.RemoteIpAddress, refusal.Message);
+        http.Response.StatusCode = refusal.Status;
+        if (refusal.WwwAuthenticate is not null)
+            http.Response.Headers.WWWAuthenticate = refusal.WwwAuthenticate;
+        http.Response.Headers.CacheControl = "no-store";
+        await Results.Problem(title: refusal.Message, statusCode: refusal.Status,
+            type: $"https://tollgate.dev/problems/gateway/{refusal.Reason}").ExecuteAsync(http);
+    }
+}

@@ -1,0 +1,37 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Tollgate.Gateway.Backend;
+using Tollgate.Gateway.Connections;
+using Tollgate.Gateway.Handshake;
+using Tollgate.Gateway.Snapshot;
+
+namespace Tollgate.Gateway;
+
+public static class GatewaySetup
+{
+    /// <summary>Registers the data plane around a snapshot holder that the control plane (or a sync client) fills.</summary>
+    public static IServiceCollection AddTollgateGateway(this IServiceCollection services, SnapshotHolder snapshots, GatewayOptions options)
+    {
+        services.AddSingleton(snapshots);
+        services.AddSingleton(options);
+        services.AddSingleton<HandshakeValidator>();
+        services.AddSingleton(new BackendConnector(new BackendOptions(options.AcceptAnyBackendCertificate)));
+        services.AddSingleton<LiveConnectionRegistry>();
+        services.AddSingleton<GatewayRequestHandler>();
+        return services;
+    }
+
+    /// <summary>Every request on the gateway port is a WebSocket connection attempt.</summary>
+    public static void UseTollgateGateway(this WebApplication app)
+    {
+        var handler = app.Services.GetRequiredService<GatewayRequestHandler>();
+        var registry = app.Services.GetRequiredService<LiveConnectionRegistry>();
+        // On shutdown, tell every client the gateway is going away (1001) instead of dropping the TCP connection.
+        app.Lifetime.ApplicationStopping.Register(() => registry.CloseAll(LiveConnectionRegistry.GoingAway, "gateway shutting down"));
+        app.Run(handler.HandleAsync);
+    }
+
+    /// <summary>Number of open connections on this node.</summary>
+    public static int OpenConnections(IServiceProvider services) => services.GetRequiredService<LiveConnectionRegistry>().Count;
+}

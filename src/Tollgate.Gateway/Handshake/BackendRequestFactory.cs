@@ -1,0 +1,69 @@
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Tollgate.Gateway.Backend;
+
+namespace Tollgate.Gateway.Handshake;
+
+/// <summary>
+/// Builds the backend's upgrade request from the client's: the rest of the path and the query
+/// (minus the client's credentials), and the end-to-end headers unchanged (Origin included),
+/// so subprotocols, extensions and custom headers reach the backend as the client sent them.
+/// </summary>
+internal static class BackendRequestFactory
+{
+    // Hop-by-hop headers (RFC 9110 §7.6.1) and the ones the connector writes itself.
+    private static readonly HashSet<string> NotForwarded = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "Host", "Connection", "Upgrade", "Keep-Alive", "Proxy-Connection", "Proxy-Authorization", "Proxy-Authenticate",
+        "TE", "Trailer", "Transfer-Encoding", "Content-Length", "X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host",
+    };
+
+    public const string IdentityHeaderPrefix = "X-Tollgate-";
+
+    public static BackendRequest Create(HttpContext http, Uri endpoint, string rest, Credentials credentials, ConnectionIdentity identity)
+    {
+        var headers = new List<KeyValuePair<string, string>>(http.Request.Headers.Count + 6);
+        foreach (var (name, values) in http.Request.Headers)
+        {
+            if (NotForwarded.Contains(name) || name.StartsWith(IdentityHeaderPrefix, StringComparison.OrdinalIgnoreCase))
+                continue;
+            if (credentials.Source == CredentialSource.AuthorizationHeader && name.Equals("Authorization", StringComparison.OrdinalIgnoreCase))
+                continue;
+            foreach (var value in values)
+                if (value is not null)
+                    headers.Add(new(name, value));
+        }
+        var clientAddress = http.Connection.RemoteIpAddress?.ToString() ?? "";
+        var priorForwardedFor = http.Request.Headers["X-Forwarded-For"].ToString();
+        headers.Add(new("X-Forwarded-For", priorForwardedFor.Length > 0 ? $"{priorForwardedFor}, {clientAddress}" : clientAddress));
+        headers.Add(new("X-Forwarded-Proto", http.Request.IsHttps ? "wss" : "ws"));
+        headers.Add(new("X-Forwarded-Host", http.Request.Host.Value ?? ""));
+        // Who is calling, so the backend need not parse the token (clients cannot forge these: theirs are dropped above).
+        headers.Add(new(IdentityHeaderPrefix + "Application-Id", identity.ApplicationId.ToString()));
+        headers.Add(new(IdentityHeaderPrefix + "Subscriber", identity.Subscriber));
+        headers.Add(new(IdentityHeaderPrefix + "Key-Type", identity.KeyType == Core.Applications.KeyType.Sandbox ? "sandbox" : "production"));
+        return new BackendRequest(endpoint, PathAndQuery(endpoint, rest, http.Request.QueryString), headers);
+    }
+
+    /// <summary>Endpoint path + rest of the client's path, then the endpoint's query and the client's query without <c>access_token</c>.</summary>
+    internal static string PathAndQuery(Uri endpoint, string rest, QueryString clientQuery)
+    {
+        var path = endpoint.AbsolutePath.TrimEnd('/') + rest;
+        if (path.Length == 0)
+            path = "/";
+        var query = new StringBuilder(endpoint.Query.TrimStart('?'));
+        if (clientQuery.HasValue)
+        {
+            foreach (var pair in clientQuery.Value!.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
+            {
+                var name = pair.Split('=', 2)[0];
+                if (Uri.UnescapeDataString(name).Equals(Credentials.QueryParameterName, StringComparison.Ordinal))
+                    continue;
+                if (query.Length > 0)
+                    query.Append('&');
+                query.Append(pair);
+            }
+        }
+        return query.Length > 0 ? $"{path}?{query}" : path;
+    }
+}

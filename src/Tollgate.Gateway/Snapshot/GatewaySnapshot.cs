@@ -1,0 +1,69 @@
+using System.Collections.Frozen;
+using Microsoft.IdentityModel.Tokens;
+using Tollgate.Core.Applications;
+using Tollgate.Core.Lifecycle;
+
+namespace Tollgate.Gateway.Snapshot;
+
+/// <summary>A deployed API as the gateway sees it.</summary>
+public sealed record ApiRoute(
+    Guid ApiId,
+    string Name,
+    string Context,
+    string Version,
+    Uri? ProductionEndpoint,
+    Uri? SandboxEndpoint,
+    ApiState State,
+    bool IsDefaultVersion)
+{
+    public string Label => $"{Context}/{Version}";
+}
+
+/// <summary>An application's right to use an API under a plan.</summary>
+public sealed record SubscriptionGrant(Guid SubscriptionId, Guid ApiId, Guid ApplicationId, string ApplicationName, string Plan, SubscriptionStatus Status);
+
+/// <summary>How the gateway validates access tokens locally, without calling the key manager.</summary>
+public sealed record TokenTrust(string Issuer, string Audience, SecurityKey SigningKey);
+
+/// <summary>
+/// Everything the gateway needs to decide on a connection, immutable and swapped atomically
+/// as a whole when the control plane publishes a change (the YARP config-snapshot model).
+/// </summary>
+public sealed record GatewaySnapshot(
+    long Version,
+    FrozenDictionary<string, ApiRoute> RoutesByContextAndVersion,
+    FrozenDictionary<string, ApiRoute> DefaultRoutesByContext,
+    FrozenDictionary<(Guid ApiId, Guid ApplicationId), SubscriptionGrant> Subscriptions,
+    FrozenSet<string> RevokedTokenIds,
+    FrozenDictionary<string, DateTime> KeyTokensValidAfter,
+    TokenTrust? Trust)
+{
+    public static readonly GatewaySnapshot Empty = new(0,
+        FrozenDictionary<string, ApiRoute>.Empty,
+        FrozenDictionary<string, ApiRoute>.Empty,
+        FrozenDictionary<(Guid, Guid), SubscriptionGrant>.Empty,
+        FrozenSet<string>.Empty,
+        FrozenDictionary<string, DateTime>.Empty,
+        null);
+
+    /// <summary>Builds the lookup tables from flat lists; used by the control plane's snapshot builder.</summary>
+    public static GatewaySnapshot Create(
+        long version,
+        IEnumerable<ApiRoute> routes,
+        IEnumerable<SubscriptionGrant> subscriptions,
+        IEnumerable<string> revokedTokenIds,
+        IEnumerable<KeyValuePair<string, DateTime>> keyValidity,
+        TokenTrust trust)
+    {
+        var all = routes.ToArray();
+        return new GatewaySnapshot(
+            version,
+            all.ToFrozenDictionary(r => $"{r.Context}/{r.Version}", StringComparer.Ordinal),
+            all.Where(r => r.IsDefaultVersion).GroupBy(r => r.Context, StringComparer.Ordinal)
+               .ToFrozenDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal),
+            subscriptions.ToFrozenDictionary(s => (s.ApiId, s.ApplicationId)),
+            revokedTokenIds.ToFrozenSet(StringComparer.Ordinal),
+            keyValidity.ToFrozenDictionary(StringComparer.Ordinal),
+            trust);
+    }
+}

@@ -1,0 +1,73 @@
+using System.Security.Claims;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+using Tollgate.KeyManager.Signing;
+
+namespace Tollgate.KeyManager.Tokens;
+
+/// <summary>What an access token is about: a user (REST API) or an application (gateway), or both.</summary>
+public sealed record TokenSubject(
+    string Subject,
+    string ClientId,
+    Guid? ApplicationId,
+    string? KeyType,
+    IReadOnlyList<string> Roles,
+    string Scope);
+
+public sealed record IssuedToken(string AccessToken, string Jti, DateTime ExpiresAt, int ExpiresIn);
+
+public sealed class TokenIssuer(SigningKeyStore keys, KeyManagerOptions options)
+{
+    private readonly JsonWebTokenHandler _handler = new() { SetDefaultTimesOnTokenCreation = false };
+    private readonly SigningCredentials _credentials = new(keys.SigningKey, SecurityAlgorithms.RsaSha256);
+
+    public IssuedToken Issue(TokenSubject subject, TimeSpan? lifetime = null)
+    {
+        var now = DateTime.UtcNow;
+        var life = lifetime ?? options.AccessTokenLifetime;
+        var expires = now + life;
+        var jti = Guid.NewGuid().ToString("N");
+        var claims = new Dictionary<string, object>
+        {
+            [JwtRegisteredClaimNames.Sub] = subject.Subject,
+            [JwtRegisteredClaimNames.Jti] = jti,
+            [TokenClaims.ClientId] = subject.ClientId,
+            [TokenClaims.Scope] = subject.Scope,
+        };
+        if (subject.ApplicationId is { } appId)
+        {
+            claims[TokenClaims.ApplicationId] = appId.ToString();
+            claims[TokenClaims.KeyType] = subject.KeyType ?? "production";
+        }
+        if (subject.Roles.Count > 0)
+            claims[TokenClaims.Role] = subject.Roles.ToArray();
+
+        var descriptor = new SecurityTokenDescriptor
+        {
+            Issuer = options.Issuer,
+            Audience = subject.ApplicationId is null ? KeyManagerOptions.ApiAudience : KeyManagerOptions.GatewayAudience,
+            IssuedAt = now,
+            NotBefore = now,
+            Expires = expires,
+            Claims = claims,
+            SigningCredentials = _credentials,
+            TokenType = "at+jwt",
+        };
+        return new IssuedToken(_handler.CreateToken(descriptor), jti, expires, (int)life.TotalSeconds);
+    }
+
+    /// <summary>Validation parameters for tokens of one audience, shared by the REST API and the gateway.</summary>
+    public static TokenValidationParameters ValidationParameters(string issuer, string audience, SecurityKey key) => new()
+    {
+        ValidIssuer = issuer,
+        ValidAudience = audience,
+        IssuerSigningKey = key,
+        ValidAlgorithms = [SecurityAlgorithms.RsaSha256],
+        ValidTypes = ["at+jwt"],
+        ClockSkew = TimeSpan.FromSeconds(5),
+        RequireExpirationTime = true,
+        RequireSignedTokens = true,
+        NameClaimType = JwtRegisteredClaimNames.Sub,
+        RoleClaimType = TokenClaims.Role,
+    };
+}

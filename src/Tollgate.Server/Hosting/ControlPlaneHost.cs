@@ -1,0 +1,64 @@
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Authentication;
+using Tollgate.Core.Changes;
+using Tollgate.Gateway.Snapshot;
+using Tollgate.KeyManager;
+using Tollgate.KeyManager.Endpoints;
+using Tollgate.Server.Admin;
+using Tollgate.Server.Auth;
+using Tollgate.Server.DevPortal;
+using Tollgate.Server.GatewaySync;
+using Tollgate.Server.Publisher;
+using Tollgate.Store;
+
+namespace Tollgate.Server.Hosting;
+
+/// <summary>The control plane: REST API, OAuth2 key manager, and the snapshot feed for the gateway.</summary>
+internal static class ControlPlaneHost
+{
+    public static WebApplication Build(string[] args, ServerOptions options, SnapshotHolder snapshots, ChangeFeed changes, X509Certificate2 certificate)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
+        builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            KestrelBinding.Listen(k, options.BindAddress, options.HttpsPort, l => l.UseHttps(certificate));
+        });
+
+        var services = builder.Services;
+        services.AddSingleton(options);
+        services.AddSingleton(changes);
+        services.AddSingleton(snapshots);
+        services.AddTollgateSqliteStore(Path.Combine(options.DataFolder, "tollgate.db"));
+        services.AddTollgateKeyManager(options.DataFolder, new KeyManagerOptions(
+            options.ControlPlaneUrl, TimeSpan.FromHours(1), TimeSpan.FromDays(14), TimeSpan.FromDays(365)));
+        services.AddSingleton<ApiCatalog>();
+        services.AddSingleton<SnapshotBuilder>();
+        services.AddSingleton<SnapshotPublisher>();
+        services.AddHostedService(sp => sp.GetRequiredService<SnapshotPublisher>());
+        services.AddProblemDetails();
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
+            o.SerializerOptions.AllowTrailingCommas = true;
+        });
+        services.AddAuthentication(BearerAuthenticationHandler.Scheme)
+            .AddScheme<AuthenticationSchemeOptions, BearerAuthenticationHandler>(BearerAuthenticationHandler.Scheme, null);
+        services.AddAuthorization(Policies.Configure);
+
+        var app = builder.Build();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.MapOAuth2();
+        app.MapPublisherApi();
+        app.MapDevPortalApi();
+        app.MapAdminApi();
+        app.MapGet("/health", () => Results.Ok(new { status = "ok" })).AllowAnonymous();
+        return app;
+    }
+}

@@ -1,0 +1,32 @@
+using System.Security.Cryptography.X509Certificates;
+using Tollgate.Gateway;
+using Tollgate.Gateway.Snapshot;
+
+namespace Tollgate.Server.Hosting;
+
+/// <summary>The gateway's own Kestrel (ws:// and wss:// ports), apart from the control plane's so its limits and pipeline stay minimal.</summary>
+internal static class GatewayHost
+{
+    public static WebApplication Build(ServerOptions options, SnapshotHolder snapshots, X509Certificate2 certificate)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            // WebSocket connections live long: Kestrel's request timeouts must not cut them, and the
+            // relay applies its own idle time-out. Headers stay bounded.
+            k.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
+            k.Limits.MaxRequestBodySize = 0;
+            k.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(30);
+            k.AddServerHeader = false;
+            KestrelBinding.Listen(k, options.BindAddress, options.GatewayPort, _ => { });
+            if (options.GatewayTlsPort > 0)
+                KestrelBinding.Listen(k, options.BindAddress, options.GatewayTlsPort, l => l.UseHttps(certificate));
+        });
+        builder.Services.AddTollgateGateway(snapshots, new GatewayOptions(
+            options.BackendConnectTimeout, options.MaxClientMessageBytes, options.MaxBackendMessageBytes, options.IdleTimeout));
+        var app = builder.Build();
+        app.UseTollgateGateway();
+        return app;
+    }
+}

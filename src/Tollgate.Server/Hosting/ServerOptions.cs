@@ -1,0 +1,76 @@
+using Microsoft.Extensions.Configuration;
+
+namespace Tollgate.Server.Hosting;
+
+internal enum ServerRole { All, ControlPlane, Gateway }
+
+/// <summary>Process settings, from the command line (<c>--data DIR</c>), <c>TOLLGATE_*</c> environment variables or configuration.</summary>
+internal sealed record ServerOptions(
+    ServerRole Role,
+    string DataFolder,
+    string BindAddress,
+    int HttpsPort,
+    int GatewayPort,
+    int GatewayTlsPort,
+    int EchoPort,
+    string PublicHost,
+    TimeSpan BackendConnectTimeout,
+    long MaxClientMessageBytes,
+    long MaxBackendMessageBytes,
+    TimeSpan IdleTimeout)
+{
+    public bool RunsControlPlane => Role is ServerRole.All or ServerRole.ControlPlane;
+    public bool RunsGateway => Role is ServerRole.All or ServerRole.Gateway;
+
+    public string ControlPlaneUrl => $"https://{PublicHost}:{HttpsPort}";
+
+    public string GatewayUrl(string context, string version) => $"ws://{PublicHost}:{GatewayPort}{context}/{version}";
+
+    public string EchoBackendUrl => $"ws://{PublicHost}:{EchoPort}/echo";
+
+    public static ServerOptions From(IConfiguration config)
+    {
+        var role = (config["role"] ?? "all").ToLowerInvariant() switch
+        {
+            "all" => ServerRole.All,
+            "control-plane" => ServerRole.ControlPlane,
+            "gateway" => ServerRole.Gateway,
+            var other => throw new OptionsException($"--role '{other}' is not known: use all, control-plane or gateway."),
+        };
+        return new ServerOptions(
+            role,
+            Path.GetFullPath(config["data"] ?? "data"),
+            config["bind"] ?? "localhost",
+            Port(config, "https-port", 9443),
+            Port(config, "gateway-port", 9099),
+            Port(config, "gateway-tls-port", 8099, allowZero: true),
+            Port(config, "echo-port", 9098, allowZero: true),
+            config["public-host"] ?? "localhost",
+            TimeSpan.FromSeconds(Number(config, "backend-connect-timeout", 10, 1, 300)),
+            Number(config, "max-message-bytes", 1024 * 1024, 0, long.MaxValue),
+            Number(config, "max-backend-message-bytes", 16 * 1024 * 1024, 0, long.MaxValue),
+            TimeSpan.FromSeconds(Number(config, "idle-timeout", 0, 0, 7 * 24 * 3600)));
+    }
+
+    private static int Port(IConfiguration config, string key, int fallback, bool allowZero = false)
+    {
+        var value = config[key];
+        if (value is null)
+            return fallback;
+        if (!int.TryParse(value, out var port) || port > 65535 || port < (allowZero ? 0 : 1))
+            throw new OptionsException($"--{key} '{value}' is not a port: use a number from {(allowZero ? 0 : 1)} to 65535{(allowZero ? " (0 turns it off)" : "")}.");
+        return port;
+    }
+
+    private static long Number(IConfiguration config, string key, long fallback, long min, long max)
+    {
+        var value = config[key];
+        if (value is null)
+            return fallback;
+        if (!long.TryParse(value, out var n) || n < min || n > max)
+            throw new OptionsException($"--{key} '{value}' is not valid: use a whole number from {min} to {max}.");
+        return n;
+    }
+}
+
+internal sealed class OptionsException(string message) : Exception(message);

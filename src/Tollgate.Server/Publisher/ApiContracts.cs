@@ -1,0 +1,54 @@
+using Tollgate.Core.Apis;
+using Tollgate.Store.Entities;
+
+namespace Tollgate.Server.Publisher;
+
+internal sealed record EndpointDto(string? Production, string? Sandbox);
+
+/// <summary>Body of <c>POST/PUT /api/publisher/apis</c>.</summary>
+internal sealed record ApiRequest(
+    string? Name,
+    string? Context,
+    string? Version,
+    EndpointDto? Endpoint,
+    List<string>? Plans,
+    string? Description,
+    List<string>? Tags,
+    bool? IsDefaultVersion,
+    bool Publish = false)
+{
+    public ApiDraft ToDraft() => new(Name, Context, Version, Endpoint?.Production, Endpoint?.Sandbox, Plans, Description, Tags);
+}
+
+internal sealed record ApiResponse(
+    Guid Id,
+    string Name,
+    string Context,
+    string Version,
+    EndpointDto Endpoint,
+    string[] Plans,
+    string Description,
+    string[] Tags,
+    string State,
+    bool IsDefaultVersion,
+    string Provider,
+    string GatewayUrl,
+    DateTime CreatedAt,
+    DateTime UpdatedAt);
+
+internal sealed record LifecycleRequest(string? Action);
+
+internal sealed record LifecycleResponse(string State, string[] Actions);
+
+internal static class ApiMapping
+{
+    public static string[] SplitList(string csv) => csv.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    public static string JoinList(IEnumerable<string>? items) => string.Join(',', (items ?? []).Select(i => i.Trim()));
+
+    public static ApiResponse ToResponse(this ApiEntity api, Hosting.ServerOptions server) => new(
+        api.Id, api.Name, api.Context, api.Version,
+        new EndpointDto(api.ProductionEndpoint, api.SandboxEndpoint),
+        SplitList(api.Plans), api.Description, SplitList(api.Tags), api.State, api.IsDefaultVersion,
+        api.Provider, server.GatewayUrl(api.Context, api.Version), api.CreatedAt, api.UpdatedAt);
+}

@@ -1,0 +1,97 @@
+namespace Tollgate.Store.Entities;
+
+// EF Core entity classes: mutable by necessity, kept to plain data. Lists are stored as
+// comma-separated strings because SQLite has no arrays and these lists are short.
+
+public sealed class UserEntity
+{
+    public Guid Id { get; set; }
+    public string Username { get; set; } = "";
+    public string PasswordHash { get; set; } = "";
+    public string Roles { get; set; } = "";
+    public DateTime CreatedAt { get; set; }
+}
+
+public sealed class ApiEntity
+{
+    public Guid Id { get; set; }
+    public string Name { get; set; } = "";
+    public string Context { get; set; } = "";
+    public string Version { get; set; } = "";
+    public string? ProductionEndpoint { get; set; }
+    public string? SandboxEndpoint { get; set; }
+    public string Plans { get; set; } = "";
+    public string Description { get; set; } = "";
+    public string Tags { get; set; } = "";
+    public string State { get; set; } = "Created";
+    public bool IsDefaultVersion { get; set; }
+    public string Provider { get; set; } = "";
+    public DateTime CreatedAt { get; set; }
+    public DateTime UpdatedAt { get; set; }
+}
+
+public sealed class PlanEntity
+{
+    public string Name { get; set; } = "";
+    public string Description { get; set; } = "";
+    public long? EventsPerDay { get; set; }
+}
+
+public sealed class ApplicationEntity
+{
+    public Guid Id { get; set; }
+    public string Name { get; set; } = "";
+    public string Description { get; set; } = "";
+    public string Owner { get; set; } = "";
+    public DateTime CreatedAt { get; set; }
+}
+
+public sealed class ApplicationKeyEntity
+{
+    public Guid Id { get; set; }
+    public Guid ApplicationId { get; set; }
+    public string KeyType { get; set; } = "production";
+    public string ConsumerKey { get; set; } = "";
+    /// <summary>SHA-256 of the secret: secrets are 256-bit random, so a slow hash adds nothing.</summary>
+    public string SecretHash { get; set; } = "";
+    public DateTime CreatedAt { get; set; }
+    /// <summary>Tokens issued before this instant are no longer valid (secret regenerated).</summary>
+    public DateTime TokensValidAfter { get; set; }
+}
+
+public sealed class SubscriptionEntity
+{
+    public Guid Id { get; set; }
+    public Guid ApiId { get; set; }
+    public Guid ApplicationId { get; set; }
+    public string Plan { get; set; } = "";
+    public string Status { get; set; } = "Active";
+    public DateTime CreatedAt { get; set; }
+}
+
+public sealed class RefreshTokenEntity
+{
+    /// <summary>SHA-256 of the refresh token; the token itself is never stored.</summary>
+    public string TokenHash { get; set; } = "";
+    public string ClientId { get; set; } = "";
+    public string? Username { get; set; }
+    public Guid? ApplicationId { get; set; }
+    public string? KeyType { get; set; }
+    public string Scope { get; set; } = "";
+    public DateTime ExpiresAt { get; set; }
+    public DateTime? UsedAt { get; set; }
+}
+
+/// <summary>An access token revoked before its expiry; kept until it would have expired.</summary>
+public sealed class RevokedTokenEntity
+{
+    public string Jti { get; set; } = "";
+    public DateTime ExpiresAt { get; set; }
+    public DateTime RevokedAt { get; set; }
+}
+
+public sealed class SettingEntity
+{
+    public string Key { get; set; } = "";
+    public string Value { get; set; } = "";
+}

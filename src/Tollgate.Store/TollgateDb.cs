@@ -1,0 +1,72 @@
+using Microsoft.EntityFrameworkCore;
+using Tollgate.Store.Entities;
+
+namespace Tollgate.Store;
+
+public sealed class TollgateDb(DbContextOptions<TollgateDb> options) : DbContext(options)
+{
+    public DbSet<UserEntity> Users => Set<UserEntity>();
+    public DbSet<ApiEntity> Apis => Set<ApiEntity>();
+    public DbSet<PlanEntity> Plans => Set<PlanEntity>();
+    public DbSet<ApplicationEntity> Applications => Set<ApplicationEntity>();
+    public DbSet<ApplicationKeyEntity> ApplicationKeys => Set<ApplicationKeyEntity>();
+    public DbSet<SubscriptionEntity> Subscriptions => Set<SubscriptionEntity>();
+    public DbSet<RefreshTokenEntity> RefreshTokens => Set<RefreshTokenEntity>();
+    public DbSet<RevokedTokenEntity> RevokedTokens => Set<RevokedTokenEntity>();
+    public DbSet<SettingEntity> Settings => Set<SettingEntity>();
+
+    protected override void OnModelCreating(ModelBuilder b)
+    {
+        b.Entity<UserEntity>(e =>
+        {
+            e.ToTable("users");
+            e.HasIndex(x => x.Username).IsUnique();
+            e.Property(x => x.Username).HasMaxLength(64);
+        });
+        b.Entity<ApiEntity>(e =>
+        {
+            e.ToTable("apis");
+            e.HasIndex(x => new { x.Context, x.Version }).IsUnique();
+            e.HasIndex(x => new { x.Name, x.Version }).IsUnique();
+            e.Property(x => x.Name).HasMaxLength(60);
+            e.Property(x => x.Context).HasMaxLength(200);
+            e.Property(x => x.Version).HasMaxLength(30);
+        });
+        b.Entity<PlanEntity>(e =>
+        {
+            e.ToTable("plans");
+            e.HasKey(x => x.Name);
+        });
+        b.Entity<ApplicationEntity>(e =>
+        {
+            e.ToTable("applications");
+            e.HasIndex(x => new { x.Owner, x.Name }).IsUnique();
+        });
+        b.Entity<ApplicationKeyEntity>(e =>
+        {
+            e.ToTable("application_keys");
+            e.HasIndex(x => x.ConsumerKey).IsUnique();
+            e.HasIndex(x => new { x.ApplicationId, x.KeyType }).IsUnique();
+        });
+        b.Entity<SubscriptionEntity>(e =>
+        {
+            e.ToTable("subscriptions");
+            e.HasIndex(x => new { x.ApiId, x.ApplicationId }).IsUnique();
+        });
+        b.Entity<RefreshTokenEntity>(e =>
+        {
+            e.ToTable("refresh_tokens");
+            e.HasKey(x => x.TokenHash);
+        });
+        b.Entity<RevokedTokenEntity>(e =>
+        {
+            e.ToTable("revoked_tokens");
+            e.HasKey(x => x.Jti);
+        });
+        b.Entity<SettingEntity>(e =>
+        {
+            e.ToTable("settings");
+            e.HasKey(x => x.Key);
+        });
+    }
+}
