@@ -89,7 +89,7 @@ internal sealed class GatewayRequestHandler(
         {
             // A check against the newest snapshot closes the gap between our snapshot and registration.
             if (HandshakeValidator.WhyNoLongerAllowed(snapshots.Current, match.Route, identity!) is { } why)
-                relay.RequestClose(LiveConnectionRegistry.PolicyViolation, why);
+                live.Close(LiveConnectionRegistry.PolicyViolation, why);
             result = await relay.Completion;
         }
         finally
