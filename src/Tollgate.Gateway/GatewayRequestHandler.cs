@@ -66,22 +66,31 @@ internal sealed class GatewayRequestHandler(
             return;
         }
 
-        await using var backendStream = backend.Stream!;
-        CopyUpgradeHeaders(backend, http.Response);
-        await using var client = await upgrade.UpgradeAsync();
+        Stream client;
+        try
+        {
+            CopyUpgradeHeaders(backend, http.Response);
+            client = await upgrade.UpgradeAsync();
+        }
+        catch
+        {
+            await backend.Stream!.DisposeAsync();
+            throw;
+        }
         var handshakeMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
 
         var counters = new RelayCounters();
-        var relay = new WebSocketRelay(client, backendStream, backend.Leftover, _relayOptions, counters);
-        var live = new LiveConnection(connections.NextId(), match.Route, identity!, DateTime.UtcNow, counters, relay.RequestClose);
+        // From here the relay owns both streams and disposes them when the connection ends.
+        var relay = WebSocketRelay.Start(client, backend.Stream!, backend.Leftover, _relayOptions, counters, http.RequestAborted);
+        var live = new LiveConnection(connections.NextId(), match.Route, identity!, DateTime.UtcNow, counters, (code, reason) => relay.RequestClose(code, reason));
         connections.Add(live);
         RelayResult? result = null;
         try
         {
             // A check against the newest snapshot closes the gap between our snapshot and registration.
             if (HandshakeValidator.WhyNoLongerAllowed(snapshots.Current, match.Route, identity!) is { } why)
-                relay.RequestClose(LiveConnectionRegistry.PolicyViolation, why);
-            result = await relay.RunAsync(http.RequestAborted);
+                live.Close(LiveConnectionRegistry.PolicyViolation, why);
+            result = await relay.Completion;
         }
         finally
         {

@@ -8,21 +8,38 @@ namespace Tollgate.Gateway.Connections;
 /// <summary>
 /// The open connections of this gateway node. When a new snapshot arrives, every connection is
 /// re-checked against it, so revoking a token, blocking an API or removing a subscription closes
-/// live sockets (1008) instead of letting them outlive the decision.
+/// live sockets (1008) instead of letting them outlive the decision. A once-a-second sweep closes
+/// connections whose token has expired.
 /// </summary>
-internal sealed class LiveConnectionRegistry
+internal sealed class LiveConnectionRegistry : IDisposable
 {
     public const ushort PolicyViolation = 1008;
     public const ushort GoingAway = 1001;
 
     private readonly ConcurrentDictionary<long, LiveConnection> _connections = new();
     private readonly ILogger<LiveConnectionRegistry> _logger;
+    private readonly Timer _expirySweep;
     private long _nextId;
 
     public LiveConnectionRegistry(SnapshotHolder snapshots, ILogger<LiveConnectionRegistry> logger)
     {
         _logger = logger;
         snapshots.Swapped += Recheck;
+        _expirySweep = new Timer(_ => CloseExpired(DateTime.UtcNow), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+    }
+
+    public void Dispose() => _expirySweep.Dispose();
+
+    internal void CloseExpired(DateTime now)
+    {
+        foreach (var connection in _connections.Values)
+        {
+            if (connection.Identity.TokenExpiresAt > now || connection.IsClosing)
+                continue;
+            _logger.LogInformation("Closing connection {Id} to {Api} of application {Application}: token expired",
+                connection.Id, connection.Route.Label, connection.Identity.ApplicationName);
+            connection.Close(PolicyViolation, "token expired");
+        }
     }
 
     public int Count => _connections.Count;
@@ -45,7 +62,7 @@ internal sealed class LiveConnectionRegistry
     {
         foreach (var connection in _connections.Values)
         {
-            if (HandshakeValidator.WhyNoLongerAllowed(snapshot, connection.Route, connection.Identity) is not { } why)
+            if (connection.IsClosing || HandshakeValidator.WhyNoLongerAllowed(snapshot, connection.Route, connection.Identity) is not { } why)
                 continue;
             _logger.LogInformation("Closing connection {Id} to {Api} of application {Application}: {Reason}",
                 connection.Id, connection.Route.Label, connection.Identity.ApplicationName, why);

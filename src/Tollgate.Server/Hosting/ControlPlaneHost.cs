@@ -1,6 +1,7 @@
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.DataProtection;
 using Tollgate.Core.Changes;
 using Tollgate.Gateway.Snapshot;
 using Tollgate.KeyManager;
@@ -22,6 +23,7 @@ internal static class ControlPlaneHost
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
         builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
@@ -40,6 +42,10 @@ internal static class ControlPlaneHost
         services.AddSingleton<SnapshotPublisher>();
         services.AddHostedService(sp => sp.GetRequiredService<SnapshotPublisher>());
         services.AddProblemDetails();
+        // Antiforgery and cookies of the portals survive restarts: their keys live in the data folder too.
+        services.AddDataProtection()
+            .SetApplicationName("Tollgate")
+            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(options.DataFolder, "keys", "data-protection")));
         services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.Converters.Add(new JsonStringEnumConverter());

@@ -11,6 +11,7 @@ internal static class GatewayHost
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.WebHost.ConfigureKestrel(k =>
         {
             // WebSocket connections live long: Kestrel's request timeouts must not cut them, and the

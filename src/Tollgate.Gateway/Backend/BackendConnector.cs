@@ -1,0 +1,225 @@
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Text;
+
+namespace Tollgate.Gateway.Backend;
+
+/// <summary>
+/// Opens a connection to a WebSocket backend and performs the HTTP/1.1 upgrade by hand, so the gateway
+/// gets the raw stream (frames are relayed, never re-encoded) and the backend's 101 headers to pass on.
+/// Thread-safe; one instance can serve all connections.
+/// </summary>
+internal sealed class BackendConnector(BackendOptions? options = null)
+{
+    private readonly BackendOptions _options = options ?? new BackendOptions();
+
+    /// <summary>Connects and upgrades. Throws <see cref="OperationCanceledException"/> only when <paramref name="ct"/> is cancelled.</summary>
+    public async Task<BackendHandshakeResult> ConnectAsync(BackendRequest request, TimeSpan connectTimeout, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var endpoint = request.Endpoint;
+        bool tls = endpoint.Scheme is "wss" or "https";
+        if (!tls && endpoint.Scheme is not ("ws" or "http"))
+        {
+            throw new ArgumentException($"unsupported backend scheme '{endpoint.Scheme}'", nameof(request));
+        }
+        int port = endpoint.Port > 0 ? endpoint.Port : tls ? 443 : 80;
+        // Built before connecting so a bad header fails fast, without a half-open backend connection.
+        byte[] requestHead = BuildRequestHead(request, endpoint, port, tls);
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(connectTimeout);
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        Stream? stream = null;
+        try
+        {
+            try
+            {
+                await socket.ConnectAsync(endpoint.IdnHost, port, timeout.Token).ConfigureAwait(false);
+            }
+            catch (SocketException e)
+            {
+                return Fail(BackendHandshakeResult.Unreachable($"cannot connect to {endpoint.IdnHost}:{port}: {e.SocketErrorCode}"));
+            }
+            stream = new NetworkStream(socket, ownsSocket: true);
+            if (tls)
+            {
+                var ssl = new SslStream(stream, leaveInnerStreamOpen: false);
+                stream = ssl;
+                try
+                {
+                    await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+                    {
+                        TargetHost = endpoint.IdnHost,
+                        // The raw upgrade is HTTP/1.1 only; say so, so the backend does not pick h2.
+                        ApplicationProtocols = [SslApplicationProtocol.Http11],
+                        RemoteCertificateValidationCallback = _options.AcceptAnyBackendCertificate ? static (_, _, _, _) => true : null,
+                    }, timeout.Token).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is AuthenticationException or IOException)
+                {
+                    return Fail(BackendHandshakeResult.Unreachable($"TLS handshake with {endpoint.IdnHost}:{port} failed: {e.Message}"));
+                }
+            }
+
+            await stream.WriteAsync(requestHead, timeout.Token).ConfigureAwait(false);
+            var result = await ReadResponseAsync(stream, timeout.Token).ConfigureAwait(false);
+            if (result.Outcome != BackendOutcome.Upgraded)
+            {
+                return Fail(result);
+            }
+            return result;
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            return Fail(BackendHandshakeResult.TimedOut($"backend {endpoint.IdnHost}:{port} did not complete the handshake within {connectTimeout.TotalMilliseconds:0} ms"));
+        }
+        catch (Exception e) when (e is IOException or SocketException)
+        {
+            return Fail(BackendHandshakeResult.Refused(502, $"backend {endpoint.IdnHost}:{port} failed during the handshake: {e.Message}"));
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+
+        BackendHandshakeResult Fail(BackendHandshakeResult r)
+        {
+            Dispose();
+            return r;
+        }
+
+        void Dispose()
+        {
+            if (stream is not null)
+            {
+                stream.Dispose();
+            }
+            else
+            {
+                socket.Dispose();
+            }
+        }
+
+        // The upgraded stream goes into the result; the local helpers above only run on failure paths.
+        async Task<BackendHandshakeResult> ReadResponseAsync(Stream s, CancellationToken token)
+        {
+            byte[] buffer = new byte[_options.MaxResponseHeaderBytes];
+            int filled = 0;
+            int headEnd;
+            while ((headEnd = HttpResponseHead.FindEnd(buffer.AsSpan(0, filled))) < 0)
+            {
+                if (filled == buffer.Length)
+                {
+                    return BackendHandshakeResult.Refused(502, $"backend response header exceeds {buffer.Length} bytes");
+                }
+                int n = await s.ReadAsync(buffer.AsMemory(filled), token).ConfigureAwait(false);
+                if (n == 0)
+                {
+                    return BackendHandshakeResult.Refused(502, "backend closed the connection before answering the upgrade");
+                }
+                filled += n;
+            }
+
+            if (!HttpResponseHead.TryParse(buffer.AsSpan(0, headEnd - 4), out int status, out var headers, out string? error))
+            {
+                return BackendHandshakeResult.Refused(502, error!);
+            }
+            if (status != 101)
+            {
+                return BackendHandshakeResult.Refused(status, $"backend answered {status} instead of 101", headers);
+            }
+            // RFC 6455 4.1: a client must fail the connection unless the 101 confirms the websocket upgrade.
+            var upgrade = Find(headers, "Upgrade");
+            var connection = Find(headers, "Connection");
+            if (!string.Equals(upgrade?.Trim(), "websocket", StringComparison.OrdinalIgnoreCase)
+                || connection is null || !HasToken(connection, "upgrade"))
+            {
+                return BackendHandshakeResult.Refused(502, "backend answered 101 without 'Upgrade: websocket' and 'Connection: Upgrade'", headers);
+            }
+            var leftover = filled > headEnd ? buffer.AsMemory(headEnd, filled - headEnd).ToArray() : ReadOnlyMemory<byte>.Empty;
+            return BackendHandshakeResult.Upgraded(s, headers, leftover);
+        }
+    }
+
+    private static byte[] BuildRequestHead(BackendRequest request, Uri endpoint, int port, bool tls)
+    {
+        string target = string.IsNullOrEmpty(request.PathAndQuery) ? "/" : request.PathAndQuery;
+        CheckToken(target, "request target", allowSpace: false);
+        bool defaultPort = port == (tls ? 443 : 80);
+        // Uri.Host keeps the brackets of an IPv6 literal, as the Host header needs them.
+        string host = defaultPort ? endpoint.Host : $"{endpoint.Host}:{port}";
+
+        var sb = new StringBuilder(512);
+        sb.Append("GET ").Append(target).Append(" HTTP/1.1\r\n")
+          .Append("Host: ").Append(host).Append("\r\n")
+          .Append("Upgrade: websocket\r\n")
+          .Append("Connection: Upgrade\r\n");
+        foreach (var (name, value) in request.Headers)
+        {
+            if (IsConnectorOwned(name))
+            {
+                continue;
+            }
+            CheckToken(name, "header name", allowSpace: false);
+            CheckToken(value, $"value of header '{name}'", allowSpace: true);
+            sb.Append(name).Append(": ").Append(value).Append("\r\n");
+        }
+        sb.Append("\r\n");
+        return Encoding.Latin1.GetBytes(sb.ToString());
+    }
+
+    // Hop-by-hop headers and the ones this connector writes itself; never taken from the caller.
+    private static bool IsConnectorOwned(string name) =>
+        name.Equals("Host", StringComparison.OrdinalIgnoreCase)
+        || name.Equals("Connection", StringComparison.OrdinalIgnoreCase)
+        || name.Equals("Upgrade", StringComparison.OrdinalIgnoreCase)
+        || name.Equals("Keep-Alive", StringComparison.OrdinalIgnoreCase)
+        || name.Equals("Proxy-Connection", StringComparison.OrdinalIgnoreCase)
+        || name.Equals("Transfer-Encoding", StringComparison.OrdinalIgnoreCase)
+        || name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase)
+        || name.Equals("TE", StringComparison.OrdinalIgnoreCase)
+        || name.Equals("Trailer", StringComparison.OrdinalIgnoreCase);
+
+    // Guards against request splitting: CR, LF or other control characters must never reach the wire.
+    private static void CheckToken(string s, string what, bool allowSpace)
+    {
+        if (s.Length == 0 && !allowSpace)
+        {
+            throw new ArgumentException($"empty {what}");
+        }
+        foreach (char c in s)
+        {
+            if (c < 0x20 && !(allowSpace && c == '\t') || c == 0x7F || c > 0xFF || (!allowSpace && c == ' '))
+            {
+                throw new ArgumentException($"invalid character in {what}");
+            }
+        }
+    }
+
+    private static string? Find(List<KeyValuePair<string, string>> headers, string name)
+    {
+        foreach (var (key, value) in headers)
+        {
+            if (string.Equals(key, name, StringComparison.OrdinalIgnoreCase))
+            {
+                return value;
+            }
+        }
+        return null;
+    }
+
+    private static bool HasToken(string list, string token)
+    {
+        foreach (var part in list.Split(',', StringSplitOptions.TrimEntries))
+        {
+            if (part.Equals(token, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+}

@@ -1,0 +1,115 @@
+using System.Buffers;
+
+namespace Tollgate.Gateway.Relay;
+
+/// <summary>What <see cref="FrameScanner.Next"/> found at the current position.</summary>
+internal enum FrameEvent : byte
+{
+    /// <summary>An incomplete header (or control frame) starts here: keep these bytes and read more.</summary>
+    NeedMore,
+    /// <summary>The header of a data frame (text, binary, continuation); its payload follows as <see cref="Payload"/>.</summary>
+    DataHeader,
+    /// <summary>Payload bytes of the current data frame.</summary>
+    Payload,
+    /// <summary>A complete control frame, header and payload (at most 139 bytes).</summary>
+    Control,
+    /// <summary>Invalid framing (RFC 6455): the peer must be closed with 1002. Nothing was consumed.</summary>
+    ProtocolError,
+    /// <summary>This data frame would take its message past the limit: close with 1009. Nothing was consumed.</summary>
+    MessageTooBig,
+}
+
+/// <summary>
+/// Incremental frame scanner for one direction, in the style of YARP's WebSocketsParser: it reads headers only
+/// and steps over payloads, keeping per-direction state (payload left in the current frame, fragmented message
+/// in progress, message size so far). Headers and control frames are reported only when complete, so a caller
+/// that forwards everything consumed and keeps the rest always stops at a frame boundary when
+/// <see cref="AtFrameBoundary"/> — which is what lets the gateway inject its own close frames.
+/// </summary>
+internal struct FrameScanner(bool fromClient, long maxMessageBytes)
+{
+    private long _payloadRemaining;
+    private bool _frameFin;
+    private bool _inMessage;
+    private long _messageBytes;
+
+    /// <summary>Once the relay gave up on a direction it only steps over frames (to find the close): no limits, no checks.</summary>
+    public bool Lenient { get; set; }
+
+    /// <summary>True when everything consumed so far ends exactly at the end of a frame.</summary>
+    public readonly bool AtFrameBoundary => _payloadRemaining == 0;
+
+    /// <summary>Payload bytes of the current (possibly fragmented) data message so far.</summary>
+    public readonly long MessageBytes => _messageBytes;
+
+    /// <summary>
+    /// Scans at the start of <paramref name="data"/> (non-empty). <paramref name="consumed"/> bytes belong to the
+    /// reported event; <paramref name="messageEnded"/> is set when those bytes complete a data message (its FIN frame).
+    /// </summary>
+    public FrameEvent Next(ReadOnlySpan<byte> data, out int consumed, out FrameHeader header, out bool messageEnded)
+    {
+        header = default;
+        if (_payloadRemaining > 0)
+        {
+            consumed = (int)Math.Min(_payloadRemaining, data.Length);
+            _payloadRemaining -= consumed;
+            messageEnded = _payloadRemaining == 0 && _frameFin;
+            return FrameEvent.Payload;
+        }
+
+        consumed = 0;
+        messageEnded = false;
+        var status = FrameHeader.TryParse(data, out header);
+        if (status == OperationStatus.NeedMoreData)
+        {
+            return FrameEvent.NeedMore;
+        }
+        if (status != OperationStatus.Done)
+        {
+            return FrameEvent.ProtocolError;
+        }
+
+        if (header.IsControl)
+        {
+            // Control frames are at most 125 bytes and never fragmented (RFC 6455 5.5); only 8, 9, 10 are defined.
+            // Extensions must not set RSV1 on them (RFC 7692 6.1). A lenient scanner cannot step over a larger
+            // one either, as control frames are reported whole.
+            if (header.PayloadLength > FrameHeader.MaxControlPayload
+                || (!Lenient && (!header.Fin || header.Rsv != 0 || header.Opcode > FrameHeader.Pong || header.Masked != fromClient)))
+            {
+                return FrameEvent.ProtocolError;
+            }
+            int total = header.HeaderLength + (int)header.PayloadLength;
+            if (data.Length < total)
+            {
+                return FrameEvent.NeedMore;
+            }
+            consumed = total;
+            return FrameEvent.Control;
+        }
+
+        bool continuation = header.Opcode == FrameHeader.Continuation;
+        long messageBytes = (continuation ? _messageBytes : 0) + header.PayloadLength;
+        if (!Lenient)
+        {
+            // RSV1 is permessage-deflate's (RFC 7692) and passes; RSV2/RSV3 belong to no extension in use.
+            if (header.Opcode > FrameHeader.Binary || (header.Rsv & 0b011) != 0 || header.Masked != fromClient
+                || continuation != _inMessage)
+            {
+                return FrameEvent.ProtocolError;
+            }
+            if (maxMessageBytes > 0 && messageBytes > maxMessageBytes)
+            {
+                return FrameEvent.MessageTooBig;
+            }
+        }
+
+        _messageBytes = messageBytes;
+        _inMessage = !header.Fin;
+        _frameFin = header.Fin;
+        _payloadRemaining = header.PayloadLength;
+        consumed = header.HeaderLength;
+        messageEnded = header.Fin && header.PayloadLength == 0;
+        return FrameEvent.DataHeader;
+    }
+}

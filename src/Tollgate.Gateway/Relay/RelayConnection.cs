@@ -1,0 +1,479 @@
+using System.Buffers;
+
+namespace Tollgate.Gateway.Relay;
+
+/// <summary>
+/// One relayed WebSocket connection: two pumps (client→backend, backend→client) that forward bytes as read and
+/// parse only frame headers, plus the close logic. Start it with <see cref="WebSocketRelay.Start"/>; end it
+/// from outside with <see cref="RequestClose"/> (revocation 1008, shutdown 1001); await <see cref="Completion"/>.
+/// </summary>
+/// <remarks>
+/// Memory is one pooled buffer per direction. Each chunk read is written before the next read, so a slow reader
+/// stalls the pump and TCP flow control pushes back on the sender; nothing is ever queued. Data reaches a side
+/// only from the pump reading the other side (its "owner"); close frames the gateway makes itself take the side
+/// over through <see cref="Side.WriteState"/> while its owner is between frames, so they land on a frame
+/// boundary and never interleave with relayed bytes. That costs two interlocked operations per chunk and no lock.
+/// </remarks>
+internal sealed class RelayConnection
+{
+    // Side.WriteState values.
+    private const int Idle = 0;     // nobody writes; the owner may start a frame, the gateway may send its close
+    private const int Writing = 1;  // the owner is writing, or is between reads in the middle of a frame
+    private const int Closing = 2;  // a gateway close frame is being written
+    private const int Closed = 3;   // a close frame went out, or the side is gone: no more writes
+
+    private readonly Side _client;
+    private readonly Side _backend;
+    private readonly RelayOptions _options;
+    private readonly CancellationTokenSource _io;   // all I/O: the caller's abort, and the close handshake time-out
+    private readonly CancellationToken _ioToken;
+    private readonly Timer? _idleTimer;
+    private RelayResult? _result;
+    private int _closing;
+    private int _closeRequested;
+    private long _lastActivity;
+
+    internal RelayConnection(
+        Stream client, Stream backend, ReadOnlyMemory<byte> backendLeftover,
+        RelayOptions options, RelayCounters counters, CancellationToken abort)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(backend);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(counters);
+        options.Validate();
+        _options = options;
+        Counters = counters;
+        _client = new Side(client, isBackend: false);
+        _backend = new Side(backend, isBackend: true);
+        _io = CancellationTokenSource.CreateLinkedTokenSource(abort);
+        _ioToken = _io.Token;
+        _lastActivity = Environment.TickCount64;
+        if (options.IdleTimeout > TimeSpan.Zero)
+        {
+            var period = TimeSpan.FromMilliseconds(Math.Max(10, options.IdleTimeout.TotalMilliseconds / 4));
+            _idleTimer = new Timer(static s => ((RelayConnection)s!).CheckIdle(), this, period, period);
+        }
+        Completion = RunAsync(backendLeftover);
+    }
+
+    public RelayCounters Counters { get; }
+
+    /// <summary>Completes when both connections are done with; never faults.</summary>
+    public Task<RelayResult> Completion { get; }
+
+    /// <summary>
+    /// Closes the connection from the gateway: a close frame with this code and reason goes to the client
+    /// (unmasked) and to the backend (masked), each at the next frame boundary; then the relay waits for their
+    /// close replies (at most <see cref="RelayOptions.CloseHandshakeTimeout"/>) and ends.
+    /// Returns false if the connection was already closing.
+    /// </summary>
+    public bool RequestClose(ushort code, string? reason = null)
+    {
+        if (!CloseFrame.IsSendable(code))
+        {
+            throw new ArgumentOutOfRangeException(nameof(code), code, "not a close code an endpoint may send");
+        }
+        return CloseBoth(code, reason ?? "", error: null);
+    }
+
+    private async Task<RelayResult> RunAsync(ReadOnlyMemory<byte> backendLeftover)
+    {
+        try
+        {
+            var upstream = new Pump(this, _client, _backend, _options.MaxMessageBytes, ReadOnlyMemory<byte>.Empty).RunAsync();
+            var downstream = new Pump(this, _backend, _client, _options.MaxBackendMessageBytes, backendLeftover).RunAsync();
+            await Task.WhenAll(upstream, downstream).ConfigureAwait(false);
+            // Close frames the gateway started writing finish (or time out) before the streams go.
+            await Task.WhenAll(_client.CloseWrite, _backend.CloseWrite).ConfigureAwait(false);
+        }
+        finally
+        {
+            _idleTimer?.Dispose();
+            await DisposeQuietlyAsync(_client.Stream).ConfigureAwait(false);
+            await DisposeQuietlyAsync(_backend.Stream).ConfigureAwait(false);
+            _io.Dispose();
+        }
+        return Volatile.Read(ref _result) ?? new RelayResult(null, null, RelayCloser.Gateway, "relay aborted");
+    }
+
+    private bool CloseBoth(ushort code, string reason, string? error)
+    {
+        if (Volatile.Read(ref _closing) != 0 || Interlocked.Exchange(ref _closeRequested, 1) != 0)
+        {
+            return false;
+        }
+        SetResult(new RelayResult(code, reason, RelayCloser.Gateway, error));
+        BeginClosing();
+        _ = RequestCloseAsync(_client, code, reason);
+        _ = RequestCloseAsync(_backend, code, reason);
+        return true;
+    }
+
+    /// <summary>Asks for a gateway close frame on <paramref name="side"/>: sent now if its owner is between frames, else by the owner at the next boundary.</summary>
+    private Task RequestCloseAsync(Side side, ushort code, string reason)
+    {
+        Interlocked.CompareExchange(ref side.PendingClose, new CloseRequest(code, reason), null);
+        return FlushCloseAsync(side);
+    }
+
+    private Task FlushCloseAsync(Side side)
+    {
+        if (Interlocked.CompareExchange(ref side.WriteState, Closing, Idle) != Idle)
+        {
+            return Task.CompletedTask;
+        }
+        var task = WriteCloseAsync(side);
+        side.CloseWrite = task;
+        return task;
+    }
+
+    private async Task WriteCloseAsync(Side side)
+    {
+        var request = Volatile.Read(ref side.PendingClose)!;
+        try
+        {
+            await side.Stream.WriteAsync(CloseFrame.Build(request.Code, request.Reason, masked: side.IsBackend), _ioToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            // The side is gone or the relay is being torn down: there is nobody left to tell.
+        }
+        finally
+        {
+            Volatile.Write(ref side.WriteState, Closed);
+            BeginClosing();
+        }
+    }
+
+    private bool SetResult(RelayResult result) => Interlocked.CompareExchange(ref _result, result, null) is null;
+
+    /// <summary>From the first close on, both sides get <see cref="RelayOptions.CloseHandshakeTimeout"/> to finish; then all I/O is cancelled.</summary>
+    private void BeginClosing()
+    {
+        if (Interlocked.Exchange(ref _closing, 1) == 0)
+        {
+            try
+            {
+                _io.CancelAfter(_options.CloseHandshakeTimeout);
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+        }
+    }
+
+    private void Abort()
+    {
+        try
+        {
+            _io.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    private void CheckIdle()
+    {
+        long idleMs = Environment.TickCount64 - Volatile.Read(ref _lastActivity);
+        if (Volatile.Read(ref _closing) == 0 && idleMs >= (long)_options.IdleTimeout.TotalMilliseconds)
+        {
+            CloseBoth(1001, "idle timeout", $"no traffic for {idleMs} ms");
+        }
+    }
+
+    private static async ValueTask DisposeQuietlyAsync(Stream stream)
+    {
+        try
+        {
+            await stream.DisposeAsync().ConfigureAwait(false);
+        }
+        catch
+        {
+        }
+    }
+
+    private sealed record CloseRequest(ushort Code, string Reason);
+
+    /// <summary>One end of the relay and who may write to it.</summary>
+    private sealed class Side(Stream stream, bool isBackend)
+    {
+        public readonly Stream Stream = stream;
+        /// <summary>The gateway is the backend's client, so frames it makes for the backend are masked.</summary>
+        public readonly bool IsBackend = isBackend;
+        public int WriteState;
+        public CloseRequest? PendingClose;
+        public Task CloseWrite = Task.CompletedTask;
+        public string Name => IsBackend ? "backend" : "client";
+    }
+
+    private enum Stop : byte { None, Close, PendingClose, ProtocolError, MessageTooBig }
+
+    /// <summary>Forwards one direction. The hot path: no allocation and no lock per chunk or message.</summary>
+    private sealed class Pump(RelayConnection relay, Side source, Side target, long maxMessageBytes, ReadOnlyMemory<byte> leftover)
+    {
+        private readonly bool _fromClient = !source.IsBackend;
+        private FrameScanner _scanner = new(fromClient: !source.IsBackend, maxMessageBytes);
+        private ReadOnlyMemory<byte> _leftover = leftover;
+        private bool _forwarding = true;  // false once the target takes no more frames: the source is then only drained to its close
+        private bool _owning;             // holds target.WriteState == Writing across reads while a frame is half written
+
+        public async Task RunAsync()
+        {
+            int size = relay._options.BufferSize;
+            byte[] buffer = ArrayPool<byte>.Shared.Rent(size);
+            var token = relay._ioToken;
+            int filled = 0;
+            bool read = true;
+            try
+            {
+                while (true)
+                {
+                    if (read)
+                    {
+                        int n;
+                        if (!_leftover.IsEmpty)
+                        {
+                            n = Math.Min(_leftover.Length, size - filled);
+                            _leftover.Span[..n].CopyTo(buffer.AsSpan(filled));
+                            _leftover = _leftover[n..];
+                        }
+                        else
+                        {
+                            try
+                            {
+                                n = await source.Stream.ReadAsync(buffer.AsMemory(filled, size - filled), token).ConfigureAwait(false);
+                            }
+                            catch (Exception e) when (e is not OperationCanceledException)
+                            {
+                                await SourceEndedAsync(e.Message).ConfigureAwait(false);
+                                return;
+                            }
+                        }
+                        if (n == 0)
+                        {
+                            await SourceEndedAsync(null).ConfigureAwait(false);
+                            return;
+                        }
+                        filled += n;
+                        Volatile.Write(ref relay._lastActivity, Environment.TickCount64);
+                    }
+
+                    if (_forwarding && !_owning && Volatile.Read(ref target.WriteState) >= Closing)
+                    {
+                        StopForwarding();
+                    }
+
+                    var stop = Scan(buffer.AsSpan(0, filled), out int end, out long payloadBytes, out int messages, out ushort? closeCode, out string? closeReason);
+
+                    if (_forwarding && end > 0)
+                    {
+                        if (!_owning && Interlocked.CompareExchange(ref target.WriteState, Writing, Idle) != Idle)
+                        {
+                            StopForwarding();
+                        }
+                        else
+                        {
+                            _owning = true;
+                            bool written;
+                            try
+                            {
+                                await target.Stream.WriteAsync(buffer.AsMemory(0, end), token).ConfigureAwait(false);
+                                written = true;
+                            }
+                            catch (Exception e) when (e is not OperationCanceledException)
+                            {
+                                _owning = false;
+                                written = false;
+                                await TargetFailedAsync(e.Message).ConfigureAwait(false);
+                            }
+                            if (written)
+                            {
+                                relay.Counters.Add(_fromClient, messages, payloadBytes);
+                                if (stop == Stop.Close)
+                                {
+                                    _owning = false;
+                                    Volatile.Write(ref target.WriteState, Closed);
+                                }
+                                else if (_scanner.AtFrameBoundary)
+                                {
+                                    // Release, then look for a close requested meanwhile. The requester publishes first and
+                                    // tries the same state next, both with full fences, so one of the two always sends it.
+                                    _owning = false;
+                                    if (Interlocked.CompareExchange(ref target.WriteState, Idle, Writing) == Writing
+                                        && Volatile.Read(ref target.PendingClose) is not null)
+                                    {
+                                        await relay.FlushCloseAsync(target).ConfigureAwait(false);
+                                    }
+                                }
+                            }
+                        }
+                    }
+
+                    switch (stop)
+                    {
+                        case Stop.Close:
+                            if (_forwarding)
+                            {
+                                relay.SetResult(new RelayResult(closeCode, closeReason, _fromClient ? RelayCloser.Client : RelayCloser.Backend, null));
+                            }
+                            relay.BeginClosing();
+                            return; // nothing may follow a close frame (RFC 6455 5.5.1)
+                        case Stop.PendingClose:
+                            await relay.FlushCloseAsync(target).ConfigureAwait(false);
+                            StopForwarding();
+                            break;
+                        case Stop.ProtocolError or Stop.MessageTooBig:
+                            if (!_forwarding)
+                            {
+                                return; // even a lenient scan cannot step over this; the time-out ends the relay
+                            }
+                            await ViolationAsync(stop == Stop.MessageTooBig).ConfigureAwait(false);
+                            StopForwarding();
+                            break;
+                    }
+
+                    // Keep the unscanned tail: a partial header or control frame, or what follows a stop.
+                    if (end > 0)
+                    {
+                        buffer.AsSpan(end, filled - end).CopyTo(buffer);
+                        filled -= end;
+                    }
+                    read = stop == Stop.None;
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                // Aborted, or the close handshake timed out.
+            }
+            catch (Exception e)
+            {
+                relay.SetResult(new RelayResult(null, null, RelayCloser.Gateway, $"relay failed: {e.Message}"));
+                relay.Abort();
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+
+        /// <summary>Steps over frames up to the first event that needs action; <paramref name="end"/> is where it stopped.</summary>
+        private Stop Scan(ReadOnlySpan<byte> data, out int end, out long payloadBytes, out int messages, out ushort? closeCode, out string? closeReason)
+        {
+            int pos = 0;
+            payloadBytes = 0;
+            messages = 0;
+            closeCode = null;
+            closeReason = null;
+            var stop = Stop.None;
+            while (pos < data.Length)
+            {
+                if (_forwarding && _scanner.AtFrameBoundary && Volatile.Read(ref target.PendingClose) is not null)
+                {
+                    stop = Stop.PendingClose;
+                    break;
+                }
+                var ev = _scanner.Next(data[pos..], out int consumed, out var header, out bool messageEnded);
+                if (ev == FrameEvent.NeedMore)
+                {
+                    break;
+                }
+                if (ev == FrameEvent.ProtocolError)
+                {
+                    stop = Stop.ProtocolError;
+                    break;
+                }
+                if (ev == FrameEvent.MessageTooBig)
+                {
+                    stop = Stop.MessageTooBig;
+                    break;
+                }
+                if (ev == FrameEvent.Payload)
+                {
+                    payloadBytes += consumed;
+                }
+                if (messageEnded)
+                {
+                    messages++;
+                }
+                if (ev == FrameEvent.Control && header.Opcode == FrameHeader.Close)
+                {
+                    CloseFrame.Read(data.Slice(pos, consumed), header, out closeCode, out closeReason);
+                    pos += consumed;
+                    stop = Stop.Close;
+                    break;
+                }
+                pos += consumed;
+            }
+            end = pos;
+            return stop;
+        }
+
+        private void StopForwarding()
+        {
+            _forwarding = false;
+            _scanner.Lenient = true;
+        }
+
+        /// <summary>The source hung up (EOF or reset) without a close frame.</summary>
+        private Task SourceEndedAsync(string? error)
+        {
+            Volatile.Write(ref source.WriteState, Closed);
+            if (!_forwarding)
+            {
+                return Task.CompletedTask; // the target already has its close frame
+            }
+            relay.SetResult(new RelayResult(1006, null, _fromClient ? RelayCloser.Client : RelayCloser.Backend,
+                error is null ? $"{source.Name} closed the connection without a close frame" : $"{source.Name} connection failed: {error}"));
+            relay.BeginClosing();
+            if (!_scanner.AtFrameBoundary)
+            {
+                relay.Abort(); // half a frame went out: no close frame can follow it, just drop both connections
+                return Task.CompletedTask;
+            }
+            return _fromClient
+                ? relay.RequestCloseAsync(target, 1001, "client went away")
+                : relay.RequestCloseAsync(target, 1011, "backend closed the connection");
+        }
+
+        /// <summary>Writing to the target failed: it is gone. Tell the source and drain it to its close reply.</summary>
+        private Task TargetFailedAsync(string error)
+        {
+            Volatile.Write(ref target.WriteState, Closed);
+            StopForwarding();
+            relay.SetResult(new RelayResult(1006, null, _fromClient ? RelayCloser.Backend : RelayCloser.Client, $"{target.Name} connection failed: {error}"));
+            relay.BeginClosing();
+            // Not awaited: the source's own pump may be writing to it, and this pump must go on draining it.
+            _ = _fromClient
+                ? relay.RequestCloseAsync(source, 1011, "backend connection failed")
+                : relay.RequestCloseAsync(source, 1001, "client went away");
+            return Task.CompletedTask;
+        }
+
+        /// <summary>The source broke a limit or the framing rules: 1009/1002 to it, and the target learns the connection is going away.</summary>
+        private async Task ViolationAsync(bool tooBig)
+        {
+            ushort code = tooBig ? (ushort)1009 : (ushort)1002;
+            string reason = tooBig ? "message too big" : "protocol error";
+            relay.SetResult(new RelayResult(code, reason, RelayCloser.Gateway,
+                tooBig ? $"{source.Name} sent a message over {maxMessageBytes} bytes" : $"{source.Name} sent an invalid frame"));
+            relay.BeginClosing();
+            // Not awaited: a sender busy pushing a huge message may not read for a while; this pump must keep draining it.
+            _ = relay.RequestCloseAsync(source, code, reason);
+            // This pump owns the target and stopped at a frame boundary, so its close goes out now.
+            if (tooBig)
+            {
+                await relay.RequestCloseAsync(target, 1001, $"{source.Name} message too big").ConfigureAwait(false);
+            }
+            else if (_fromClient)
+            {
+                await relay.RequestCloseAsync(target, 1001, "client protocol error").ConfigureAwait(false);
+            }
+            else
+            {
+                await relay.RequestCloseAsync(target, 1011, "backend protocol error").ConfigureAwait(false);
+            }
+        }
+    }
+}

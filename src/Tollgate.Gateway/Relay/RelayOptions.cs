@@ -1,0 +1,35 @@
+namespace Tollgate.Gateway.Relay;
+
+/// <summary>
+/// Limits of one relayed WebSocket connection. An init-only record rather than a positional one because a
+/// parameter cannot default to a non-zero TimeSpan: <c>new RelayOptions { MaxMessageBytes = 64 * 1024 }</c>.
+/// </summary>
+internal sealed record RelayOptions
+{
+    /// <summary>The smallest buffer that always holds a complete control frame (14-byte header + 125 bytes).</summary>
+    public const int MinBufferSize = 256;
+
+    /// <summary>Bytes of the one buffer per direction; bounds memory per connection (two buffers).</summary>
+    public int BufferSize { get; init; } = 16 * 1024;
+
+    /// <summary>Largest client→backend message (sum of its fragments' payloads); 0 = unlimited.</summary>
+    public long MaxMessageBytes { get; init; } = 1024 * 1024;
+
+    /// <summary>Largest backend→client message; 0 = unlimited.</summary>
+    public long MaxBackendMessageBytes { get; init; } = 16 * 1024 * 1024;
+
+    /// <summary>Close both sides with 1001 after this long without any bytes either way; zero = never.</summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.Zero;
+
+    /// <summary>Once closing started, how long to wait for the close frames of both sides before dropping the connections.</summary>
+    public TimeSpan CloseHandshakeTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    internal void Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(BufferSize, MinBufferSize, nameof(BufferSize));
+        ArgumentOutOfRangeException.ThrowIfNegative(MaxMessageBytes, nameof(MaxMessageBytes));
+        ArgumentOutOfRangeException.ThrowIfNegative(MaxBackendMessageBytes, nameof(MaxBackendMessageBytes));
+        ArgumentOutOfRangeException.ThrowIfLessThan(IdleTimeout, TimeSpan.Zero, nameof(IdleTimeout));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(CloseHandshakeTimeout, TimeSpan.Zero, nameof(CloseHandshakeTimeout));
+    }
+}
