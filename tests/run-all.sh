@@ -2,7 +2,7 @@
 # Tollgate's single test command (run from anywhere; works from the repository root of a clean clone).
 #   1. installs what the tests need, without asking (npm packages into tests/node, apt packages when missing);
 #   2. builds the solution once (Release);
-#   3. runs every test project of Tollgate.slnx, writing TRX results;
+#   3. runs every test project of Tollgate.slnx (dotnet test --no-build), one TRX file per project;
 #   4. counts the outcomes of ALL the TRX files and prints, as the last line:
 #        N passed, N failed[, N skipped]
 # Exits non-zero when the build fails, any test fails, or no test ran.
@@ -65,15 +65,24 @@ if ! dotnet build Tollgate.slnx -c "$CONFIGURATION" --nologo; then
 fi
 
 # ---------------------------------------------------------------- 3. run the tests
+# Every test project of the solution, each with its own TRX file: with one `dotnet test Tollgate.slnx`
+# and a fixed LogFileName every project would overwrite the same file.
 rm -rf "$RESULTS_DIR"
 mkdir -p "$RESULTS_DIR"
-log "dotnet test (results in $RESULTS_DIR)"
-dotnet test Tollgate.slnx --no-build -c "$CONFIGURATION" \
-  --logger "trx;LogFileName=results.trx" \
-  --logger "console;verbosity=normal" \
-  --results-directory "$RESULTS_DIR" \
-  --blame-hang-timeout 10m
-TEST_EXIT=$?
+mapfile -t TEST_PROJECTS < <(dotnet sln Tollgate.slnx list 2>/dev/null | tr '\\' '/' | grep -E '^tests/.*\.csproj$' | sort)
+if [ "${#TEST_PROJECTS[@]}" -eq 0 ]; then
+  echo "run-all.sh: Tollgate.slnx lists no test project under tests/" >&2
+fi
+TEST_EXIT=0
+for proj in "${TEST_PROJECTS[@]}"; do
+  name="$(basename "$proj" .csproj)"
+  log "dotnet test $proj (results in $RESULTS_DIR/$name.trx)"
+  dotnet test "$proj" --no-build -c "$CONFIGURATION" \
+    --logger "trx;LogFileName=$name.trx" \
+    --logger "console;verbosity=normal" \
+    --results-directory "$RESULTS_DIR" \
+    --blame-hang-timeout 10m || TEST_EXIT=1
+done
 
 # ---------------------------------------------------------------- 4. count outcomes from every TRX file
 SUMMARY="$(python3 - "$RESULTS_DIR" <<'PY'

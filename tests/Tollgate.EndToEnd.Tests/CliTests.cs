@@ -49,6 +49,19 @@ public sealed class CliTests(DedicatedServerFixture fx, ITestOutputHelper output
             Assert.Equal(Server.GatewayPort, uri.Port);
             Assert.Equal("/echowebsocket/1.0.0", uri.AbsolutePath);
             var url = new UriBuilder(uri) { Host = "127.0.0.1" }.Uri.ToString();
+
+            // The demo API must use this server's sample echo backend (--echo-port), not a fixed port.
+            using (var client = new TollgateClient(Server))
+            {
+                var admin = (await client.GetAdminTokenAsync()).AccessToken;
+                var api = await client.GetApiAsync(admin, demo.GetProperty("apiId").GetString()!);
+                Assert.Equal("Published", api.State);
+                var backend = new Uri(api.Endpoint!.Production!);
+                Assert.True(backend.IsLoopback && backend.Port == Server.EchoPort && backend.AbsolutePath == "/echo",
+                    $"the demo API's endpoint must be the server's sample echo backend ws://localhost:{Server.EchoPort}/echo " +
+                    $"(server started with --echo-port {Server.EchoPort}), got {api.Endpoint.Production}");
+            }
+
             await GatewayClient.AssertEchoesAsync(url, token, "hello from tollgate demo");
             Assert.Contains("wscat -c", demo.GetProperty("wscat").GetString());
 
