@@ -51,6 +51,23 @@ public sealed class LifecycleTests(SharedServerFixture fx, ITestOutputHelper out
     }
 
     [Fact]
+    public async Task Deprecated_StillServesExistingSubscribers_RetiredIsGone()
+    {
+        var p = await Scenario.ProvisionAsync(Server, _client);
+        var deprecated = await _client.ChangeLifecycleAsync(p.AdminToken, p.Api.Id, "Deprecate");
+        Assert.Equal("Deprecated", deprecated.State);
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        await GatewayClient.AssertEchoesAsync(p.GatewayUrl, p.Token.AccessToken, "deprecated but subscribed");
+
+        var retired = await _client.ChangeLifecycleAsync(p.AdminToken, p.Api.Id, "Retire");
+        Assert.Equal("Retired", retired.State);
+        var (last, elapsed) = await GatewayClient.PollHandshakeAsync(p.GatewayUrl, p.Token.AccessToken,
+            h => h.Status != HttpStatusCode.SwitchingProtocols, Within);
+        Assert.True(last.Status is HttpStatusCode.NotFound or HttpStatusCode.ServiceUnavailable,
+            $"a retired API must be refused with 404 (or 503) within ~1 s; after {elapsed.TotalSeconds:0.0} s got {last}");
+    }
+
+    [Fact]
     public async Task IllegalLifecycleAction_Is409()
     {
         var admin = (await _client.GetAdminTokenAsync()).AccessToken;
