@@ -63,7 +63,9 @@ internal sealed class RelayProxy : IAsyncDisposable
         }
         ctx.Response.Headers.Upgrade = "websocket"; // Kestrel writes "101" and "Connection: Upgrade" itself
         var client = await upgrade.UpgradeAsync();
-        var connection = WebSocketRelay.Start(client, result.Stream!, result.Leftover, options, new RelayCounters(), ctx.RequestAborted);
+        // Not ctx.RequestAborted: Kestrel trips it as soon as the client's TCP connection drops, which would
+        // abort the relay before it can send the backend its 1001. The relay notices the drop itself.
+        var connection = WebSocketRelay.Start(client, result.Stream!, result.Leftover, options, new RelayCounters(), CancellationToken.None);
         Connections.Writer.TryWrite(connection);
         await connection.Completion;
     }
