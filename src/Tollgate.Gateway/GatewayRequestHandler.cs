@@ -81,7 +81,8 @@ internal sealed class GatewayRequestHandler(
 
         var counters = new RelayCounters();
         // From here the relay owns both streams and disposes them when the connection ends.
-        var relay = WebSocketRelay.Start(client, backend.Stream!, backend.Leftover, _relayOptions, counters, http.RequestAborted);
+        // Not RequestAborted: Kestrel trips it as soon as the client drops, before the relay could tell the backend (1001).
+        var relay = WebSocketRelay.Start(client, backend.Stream!, backend.Leftover, _relayOptions, counters);
         var live = new LiveConnection(connections.NextId(), match.Route, identity!, DateTime.UtcNow, counters, (code, reason) => relay.RequestClose(code, reason));
         connections.Add(live);
         RelayResult? result = null;
