@@ -74,6 +74,20 @@ public sealed class RelayTests(SharedServerFixture fx, ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public async Task SecureGateway_Wss_Echoes()
+    {
+        var p = await Scenario.ProvisionAsync(Server, _client);
+        var url = $"wss://127.0.0.1:{Server.GatewayTlsPort}{p.Api.Context}/{p.Api.Version}";
+        using var ws = GatewayClient.NewSocket(p.Token.AccessToken);
+        // The gateway's certificate is self-signed (made in the data folder): accept it on loopback only.
+        ws.Options.RemoteCertificateValidationCallback = (_, _, _, errors) => errors == System.Net.Security.SslPolicyErrors.None || new Uri(url).IsLoopback;
+        using (var cts = new CancellationTokenSource(GatewayClient.Timeout))
+            await ws.ConnectAsync(new Uri(url), cts.Token);
+        await GatewayClient.AssertEchoAsync(ws, "hello over wss");
+        await GatewayClient.CloseQuietlyAsync(ws);
+    }
+
     private async Task<JsonElement> ReadReportAsync(ClientWebSocket ws)
     {
         var (type, data) = await GatewayClient.ReceiveMessageAsync(ws);
