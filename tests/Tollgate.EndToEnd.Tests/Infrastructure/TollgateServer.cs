@@ -19,6 +19,7 @@ public sealed class TollgateServer : IAsyncDisposable
     private Process? _process;
     private TaskCompletionSource<bool>? _ready;
     private bool _deleteDataOnDispose;
+    private Process? _stopping;
 
     public TollgateServer(string? dataDir = null)
     {
@@ -108,7 +109,12 @@ public sealed class TollgateServer : IAsyncDisposable
         {
             if (e.Data is not null) Append("err", e.Data);
         };
-        process.Exited += (_, _) => ready.TrySetResult(false);
+        process.Exited += (_, _) =>
+        {
+            ready.TrySetResult(false);
+            if (!ReferenceEquals(_stopping, process))
+                Append("harness", $"THE SERVER PROCESS EXITED UNEXPECTEDLY (pid {SafeId(process)}, exit code {SafeExitCode(process)})");
+        };
 
         Append("harness", $"starting {psi.FileName} {string.Join(' ', psi.ArgumentList)}");
         process.Start();
@@ -134,6 +140,7 @@ public sealed class TollgateServer : IAsyncDisposable
     {
         var process = _process;
         if (process is null) return;
+        _stopping = process;
         _process = null;
         try
         {
@@ -190,6 +197,11 @@ public sealed class TollgateServer : IAsyncDisposable
     }
 
     private static string Tail(string text, int max) => text.Length <= max ? text : "…" + text[^max..];
+
+    private static string SafeId(Process p)
+    {
+        try { return p.Id.ToString(); } catch (InvalidOperationException) { return "?"; }
+    }
 
     private static string SafeExitCode(Process p)
     {
