@@ -11,6 +11,7 @@ using Tollgate.Server.Auth;
 using Tollgate.Server.DevPortal;
 using Tollgate.Server.GatewaySync;
 using Tollgate.Server.Publisher;
+using Tollgate.ControlPlane;
 using Tollgate.Store;
 
 namespace Tollgate.Server.Hosting;
@@ -37,7 +38,7 @@ internal static class ControlPlaneHost
         services.AddTollgateSqliteStore(Path.Combine(options.DataFolder, "tollgate.db"));
         services.AddTollgateKeyManager(options.DataFolder, new KeyManagerOptions(
             options.ControlPlaneUrl, TimeSpan.FromHours(1), TimeSpan.FromDays(14), TimeSpan.FromDays(365)));
-        services.AddSingleton<ApiCatalog>();
+        services.AddTollgateControlPlane(new GatewayUrls(options.PublicHost, options.GatewayPort, options.GatewayTlsPort, options.HttpsPort));
         services.AddSingleton<SnapshotBuilder>();
         services.AddSingleton<SnapshotPublisher>();
         services.AddHostedService(sp => sp.GetRequiredService<SnapshotPublisher>());

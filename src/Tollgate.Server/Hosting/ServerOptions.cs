@@ -24,8 +24,6 @@ internal sealed record ServerOptions(
 
     public string ControlPlaneUrl => $"https://{PublicHost}:{HttpsPort}";
 
-    public string GatewayUrl(string context, string version) => $"ws://{PublicHost}:{GatewayPort}{context}/{version}";
-
     public string EchoBackendUrl => $"ws://{PublicHost}:{EchoPort}/echo";
 
     public static ServerOptions From(IConfiguration config)

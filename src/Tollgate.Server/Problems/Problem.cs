@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Mvc;
+using Tollgate.ControlPlane.Results;
 using Tollgate.Core.Validation;
 
 namespace Tollgate.Server.Problems;
@@ -5,34 +7,31 @@ namespace Tollgate.Server.Problems;
 /// <summary>RFC 7807 answers with a field-level message that says what to change.</summary>
 internal static class Problem
 {
-    public static IResult Validation(ValidationErrors errors, string? detail = null) =>
-        Results.Problem(new Microsoft.AspNetCore.Mvc.ProblemDetails
-        {
-            Status = 400,
-            Title = "The request has invalid fields.",
-            Detail = detail ?? string.Join(" ", errors.ToDictionary().SelectMany(e => e.Value.Select(m => $"{e.Key}: {m}"))),
-            Type = "https://tollgate.dev/problems/validation",
-            Extensions = { ["errors"] = errors.ToDictionary() },
-        });
+    public static IResult From(OpError error) => error.Kind switch
+    {
+        OpErrorKind.Validation => Make(400, "The request has invalid fields.", error.Message, "validation", error.Errors),
+        OpErrorKind.NotFound => Make(404, "Not found.", error.Message, "not-found", error.Errors),
+        OpErrorKind.Conflict => Make(409, "Conflict.", error.Message, "conflict", error.Errors),
+        _ => Make(403, "Forbidden.", error.Message, "forbidden", error.Errors),
+    };
 
-    public static IResult Field(string field, string message) => Validation(ValidationErrors.Single(field, message));
+    /// <summary>The value as 200 (or what <paramref name="onValue"/> makes of it), or the error as a problem.</summary>
+    public static IResult Or<T>(this OpResult<T> result, Func<T, IResult>? onValue = null) =>
+        result.Error is { } error ? From(error) : onValue is null ? Results.Ok(result.Value) : onValue(result.Value!);
 
-    public static IResult NotFound(string detail) => Make(404, "Not found.", detail, "not-found");
+    public static IResult Validation(ValidationErrors errors) => From(OpError.Validation(errors));
 
-    public static IResult Conflict(string detail, string? field = null) =>
-        field is null
-            ? Make(409, "Conflict.", detail, "conflict")
-            : Results.Problem(new Microsoft.AspNetCore.Mvc.ProblemDetails
-            {
-                Status = 409,
-                Title = "Conflict.",
-                Detail = detail,
-                Type = "https://tollgate.dev/problems/conflict",
-                Extensions = { ["errors"] = new Dictionary<string, string[]> { [field] = [detail] } },
-            });
+    public static IResult Field(string field, string message) => From(OpError.Field(field, message));
 
-    public static IResult Forbidden(string detail) => Make(403, "Forbidden.", detail, "forbidden");
+    public static IResult NotFound(string detail) => From(OpError.NotFound(detail));
 
-    private static IResult Make(int status, string title, string detail, string type) =>
-        Results.Problem(title: title, detail: detail, statusCode: status, type: $"https://tollgate.dev/problems/{type}");
+    public static IResult Forbidden(string detail) => From(OpError.Forbidden(detail));
+
+    private static IResult Make(int status, string title, string detail, string type, IReadOnlyDictionary<string, string[]>? errors)
+    {
+        var problem = new ProblemDetails { Status = status, Title = title, Detail = detail, Type = $"https://tollgate.dev/problems/{type}" };
+        if (errors is not null)
+            problem.Extensions["errors"] = errors;
+        return Results.Problem(problem);
+    }
 }

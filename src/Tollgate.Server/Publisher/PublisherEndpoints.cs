@@ -1,10 +1,13 @@
-using System.Security.Claims;
+using Microsoft.EntityFrameworkCore;
+using Tollgate.ControlPlane;
+using Tollgate.ControlPlane.Apis;
+using Tollgate.ControlPlane.Subscriptions;
+using Tollgate.Core.Applications;
+using Tollgate.Core.Identity;
 using Tollgate.Core.Lifecycle;
 using Tollgate.Server.Auth;
-using Tollgate.Server.Hosting;
 using Tollgate.Server.Problems;
 using Tollgate.Store;
-using Microsoft.EntityFrameworkCore;
 
 namespace Tollgate.Server.Publisher;
 
@@ -14,39 +17,38 @@ internal static class PublisherEndpoints
     {
         var group = app.MapGroup("/api/publisher").RequireAuthorization(Policies.PublisherPortal);
 
-        group.MapGet("/apis", async (string? query, ApiCatalog catalog, ServerOptions server, CancellationToken ct) =>
+        group.MapGet("/apis", async (string? query, ApiCatalog catalog, GatewayUrls urls, CancellationToken ct) =>
         {
-            var items = (await catalog.ListAsync(query, null, ct)).Select(a => a.ToResponse(server)).ToArray();
+            var items = (await catalog.ListAsync(query, null, ct)).Select(a => a.ToResponse(urls)).ToArray();
             return Results.Ok(new { count = items.Length, items });
         });
 
-        group.MapPost("/apis", async (HttpContext http, ApiCatalog catalog, ServerOptions server) =>
+        group.MapPost("/apis", async (HttpContext http, ApiCatalog catalog, GatewayUrls urls) =>
         {
             var (request, error) = await JsonBody.ReadAsync<ApiRequest>(http);
             if (error is not null)
                 return error;
-            if (!http.User.IsInRole(Core.Identity.Roles.Creator) && !http.User.IsAdmin())
+            if (!http.User.IsInRole(Roles.Creator) && !http.User.IsAdmin())
                 return Problem.Forbidden("Creating APIs needs the creator role.");
-            if (request!.Publish && !http.User.IsInRole(Core.Identity.Roles.Publisher) && !http.User.IsAdmin())
+            if (request!.Publish && !http.User.IsInRole(Roles.Publisher) && !http.User.IsAdmin())
                 return Problem.Forbidden("CREATE & PUBLISH needs the publisher role: use CREATE, then ask a publisher to publish.");
-            var outcome = await catalog.CreateAsync(request, http.User.UserName(), http.RequestAborted);
-            return outcome.Problem ?? Results.Created($"/api/publisher/apis/{outcome.Value!.Id}", outcome.Value.ToResponse(server));
+            return (await catalog.CreateAsync(request, http.User.UserName(), http.RequestAborted))
+                .Or(api => Results.Created($"/api/publisher/apis/{api.Id}", api.ToResponse(urls)));
         });
 
-        group.MapGet("/apis/{id:guid}", async (Guid id, ApiCatalog catalog, ServerOptions server, CancellationToken ct) =>
-            await catalog.FindAsync(id, ct) is { } api ? Results.Ok(api.ToResponse(server)) : Problem.NotFound($"There is no API with id {id}."));
+        group.MapGet("/apis/{id:guid}", async (Guid id, ApiCatalog catalog, GatewayUrls urls, CancellationToken ct) =>
+            await catalog.FindAsync(id, ct) is { } api ? Results.Ok(api.ToResponse(urls)) : Problem.NotFound($"There is no API with id {id}."));
 
-        group.MapPut("/apis/{id:guid}", async (Guid id, HttpContext http, ApiCatalog catalog, ServerOptions server) =>
+        group.MapPut("/apis/{id:guid}", async (Guid id, HttpContext http, ApiCatalog catalog, GatewayUrls urls) =>
         {
             var (request, error) = await JsonBody.ReadAsync<ApiRequest>(http);
             if (error is not null)
                 return error;
-            var outcome = await catalog.UpdateAsync(id, request!, http.RequestAborted);
-            return outcome.Problem ?? Results.Ok(outcome.Value!.ToResponse(server));
+            return (await catalog.UpdateAsync(id, request!, http.RequestAborted)).Or(api => Results.Ok(api.ToResponse(urls)));
         }).RequireAuthorization(Policies.Creator);
 
         group.MapDelete("/apis/{id:guid}", async (Guid id, ApiCatalog catalog, CancellationToken ct) =>
-            (await catalog.DeleteAsync(id, ct)).Problem ?? Results.NoContent()).RequireAuthorization(Policies.Creator);
+            (await catalog.DeleteAsync(id, ct)).Or(_ => Results.NoContent())).RequireAuthorization(Policies.Creator);
 
         group.MapGet("/apis/{id:guid}/lifecycle", async (Guid id, ApiCatalog catalog, CancellationToken ct) =>
         {
@@ -56,23 +58,27 @@ internal static class PublisherEndpoints
             return Results.Ok(new LifecycleResponse(api.State, LifecycleStateMachine.AllowedActions(state).Select(a => a.ToString()).ToArray()));
         });
 
-        group.MapPost("/apis/{id:guid}/lifecycle", async (Guid id, HttpContext http, ApiCatalog catalog, ServerOptions server) =>
+        group.MapPost("/apis/{id:guid}/lifecycle", async (Guid id, HttpContext http, ApiCatalog catalog, GatewayUrls urls) =>
         {
             var (request, error) = await JsonBody.ReadAsync<LifecycleRequest>(http);
             if (error is not null)
                 return error;
-            var outcome = await catalog.ChangeLifecycleAsync(id, request!.Action, http.RequestAborted);
-            return outcome.Problem ?? Results.Ok(outcome.Value!.ToResponse(server));
+            return (await catalog.ChangeLifecycleAsync(id, request!.Action, http.RequestAborted)).Or(api => Results.Ok(api.ToResponse(urls)));
         }).RequireAuthorization(Policies.Publisher);
 
-        group.MapGet("/apis/{id:guid}/subscriptions", async (Guid id, IDbContextFactory<TollgateDb> dbFactory, CancellationToken ct) =>
+        group.MapGet("/apis/{id:guid}/subscriptions", async (Guid id, ApiCatalog catalog, SubscriptionService subscriptions, CancellationToken ct) =>
         {
-            await using var db = await dbFactory.CreateDbContextAsync(ct);
-            if (!await db.Apis.AnyAsync(a => a.Id == id, ct))
+            if (await catalog.FindAsync(id, ct) is null)
                 return Problem.NotFound($"There is no API with id {id}.");
-            var items = await DevPortal.SubscriptionQueries.ListAsync(db, apiId: id, applicationId: null, owner: null, ct);
+            var items = await subscriptions.ListAsync(id, null, null, ct);
             return Results.Ok(new { count = items.Count, items });
         });
+
+        group.MapPost("/apis/{id:guid}/subscriptions/{subscriptionId:guid}/block", async (Guid id, Guid subscriptionId, SubscriptionService subscriptions, CancellationToken ct) =>
+            (await subscriptions.SetStatusAsync(id, subscriptionId, SubscriptionStatus.Blocked, ct)).Or()).RequireAuthorization(Policies.Publisher);
+
+        group.MapPost("/apis/{id:guid}/subscriptions/{subscriptionId:guid}/unblock", async (Guid id, Guid subscriptionId, SubscriptionService subscriptions, CancellationToken ct) =>
+            (await subscriptions.SetStatusAsync(id, subscriptionId, SubscriptionStatus.Active, ct)).Or()).RequireAuthorization(Policies.Publisher);
 
         app.MapGet("/api/publisher/plans", async (IDbContextFactory<TollgateDb> dbFactory, CancellationToken ct) =>
         {

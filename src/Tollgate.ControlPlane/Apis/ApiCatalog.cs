@@ -2,21 +2,14 @@ using Microsoft.EntityFrameworkCore;
 using Tollgate.Core.Changes;
 using Tollgate.Core.Lifecycle;
 using Tollgate.Core.Validation;
-using Tollgate.Server.Hosting;
+using Tollgate.ControlPlane.Results;
 using Tollgate.Store;
 using Tollgate.Store.Entities;
 
-namespace Tollgate.Server.Publisher;
-
-/// <summary>The outcome of a catalog operation: a value, or a problem for the HTTP boundary.</summary>
-internal readonly record struct Outcome<T>(T? Value, IResult? Problem)
-{
-    public static implicit operator Outcome<T>(T value) => new(value, null);
-    public static Outcome<T> Fail(IResult problem) => new(default, problem);
-}
+namespace Tollgate.ControlPlane.Apis;
 
 /// <summary>Creating, changing and moving WebSocket APIs through their lifecycle. Every change notifies the gateway.</summary>
-internal sealed class ApiCatalog(IDbContextFactory<TollgateDb> dbFactory, ChangeFeed changes)
+public sealed class ApiCatalog(IDbContextFactory<TollgateDb> dbFactory, ChangeFeed changes)
 {
     public async Task<IReadOnlyList<string>> PlanNamesAsync(CancellationToken ct)
     {
@@ -37,20 +30,20 @@ internal sealed class ApiCatalog(IDbContextFactory<TollgateDb> dbFactory, Change
         return await db.Apis.AsNoTracking().FirstOrDefaultAsync(a => a.Id == id, ct);
     }
 
-    public async Task<Outcome<ApiEntity>> CreateAsync(ApiRequest request, string provider, CancellationToken ct)
+    public async Task<OpResult<ApiEntity>> CreateAsync(ApiRequest request, string provider, CancellationToken ct)
     {
         var plans = await PlanNamesAsync(ct);
         var errors = ApiValidator.Validate(request.ToDraft(), plans);
         if (request.Publish)
             Merge(errors, ApiValidator.ValidateForPublish(request.Endpoint?.Production, request.Plans));
         if (!errors.IsEmpty)
-            return Outcome<ApiEntity>.Fail(Problems.Problem.Validation(errors));
+            return (OpError.Validation(errors));
 
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var context = ApiValidator.NormalizeContext(request.Context)!;
         var version = request.Version!.Trim();
         if (await UniquenessProblemAsync(db, null, request.Name!.Trim(), context, version, ct) is { } clash)
-            return Outcome<ApiEntity>.Fail(clash);
+            return clash;
 
         var now = DateTime.UtcNow;
         var hasDefault = await db.Apis.AnyAsync(a => a.Context == context && a.IsDefaultVersion, ct);
@@ -74,32 +67,32 @@ internal sealed class ApiCatalog(IDbContextFactory<TollgateDb> dbFactory, Change
         return api;
     }
 
-    public async Task<Outcome<ApiEntity>> UpdateAsync(Guid id, ApiRequest request, CancellationToken ct)
+    public async Task<OpResult<ApiEntity>> UpdateAsync(Guid id, ApiRequest request, CancellationToken ct)
     {
         var plans = await PlanNamesAsync(ct);
         var errors = ApiValidator.Validate(request.ToDraft(), plans);
         if (!errors.IsEmpty)
-            return Outcome<ApiEntity>.Fail(Problems.Problem.Validation(errors));
+            return (OpError.Validation(errors));
 
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var api = await db.Apis.FirstOrDefaultAsync(a => a.Id == id, ct);
         if (api is null)
-            return Outcome<ApiEntity>.Fail(Problems.Problem.NotFound($"There is no API with id {id}."));
+            return (OpError.NotFound($"There is no API with id {id}."));
         var context = ApiValidator.NormalizeContext(request.Context)!;
         var version = request.Version!.Trim();
         var state = Enum.Parse<ApiState>(api.State);
         if (state != ApiState.Created && (context != api.Context || version != api.Version))
-            return Outcome<ApiEntity>.Fail(Problems.Problem.Conflict(
+            return (OpError.Conflict(
                 $"Context and version cannot change once the API left the Created state (it is {state}): create a new version instead.",
                 context != api.Context ? "context" : "version"));
         if (LifecycleStateMachine.IsServedByGateway(state))
         {
             var publishErrors = ApiValidator.ValidateForPublish(request.Endpoint?.Production, request.Plans);
             if (!publishErrors.IsEmpty)
-                return Outcome<ApiEntity>.Fail(Problems.Problem.Validation(publishErrors, "A published API needs a production endpoint and at least one plan."));
+                return (OpError.Validation(publishErrors, "A published API needs a production endpoint and at least one plan."));
         }
         if (await UniquenessProblemAsync(db, id, request.Name!.Trim(), context, version, ct) is { } clash)
-            return Outcome<ApiEntity>.Fail(clash);
+            return clash;
 
         api.Name = request.Name!.Trim();
         api.Context = context;
@@ -115,25 +108,25 @@ internal sealed class ApiCatalog(IDbContextFactory<TollgateDb> dbFactory, Change
         return api;
     }
 
-    public async Task<Outcome<ApiEntity>> ChangeLifecycleAsync(Guid id, string? actionName, CancellationToken ct)
+    public async Task<OpResult<ApiEntity>> ChangeLifecycleAsync(Guid id, string? actionName, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var api = await db.Apis.FirstOrDefaultAsync(a => a.Id == id, ct);
         if (api is null)
-            return Outcome<ApiEntity>.Fail(Problems.Problem.NotFound($"There is no API with id {id}."));
+            return (OpError.NotFound($"There is no API with id {id}."));
         var state = Enum.Parse<ApiState>(api.State);
         var allowed = LifecycleStateMachine.AllowedActions(state);
         if (!Enum.TryParse<LifecycleAction>(actionName?.Replace(" ", "").Replace("-", ""), ignoreCase: true, out var action) || !Enum.IsDefined(action))
-            return Outcome<ApiEntity>.Fail(Problems.Problem.Field("action",
+            return (OpError.Field("action",
                 $"'{actionName}' is not a lifecycle action. From {state} you can: {Describe(allowed)}."));
         if (!LifecycleStateMachine.TryApply(state, action, out var next))
-            return Outcome<ApiEntity>.Fail(Problems.Problem.Conflict(
+            return (OpError.Conflict(
                 $"{action} is not allowed while the API is {state}. From {state} you can: {Describe(allowed)}.", "action"));
         if (next == ApiState.Published)
         {
             var errors = ApiValidator.ValidateForPublish(api.ProductionEndpoint, ApiMapping.SplitList(api.Plans));
             if (!errors.IsEmpty)
-                return Outcome<ApiEntity>.Fail(Problems.Problem.Validation(errors, "Publishing needs a production endpoint and at least one business plan."));
+                return (OpError.Validation(errors, "Publishing needs a production endpoint and at least one business plan."));
         }
         api.State = next.ToString();
         api.UpdatedAt = DateTime.UtcNow;
@@ -142,15 +135,15 @@ internal sealed class ApiCatalog(IDbContextFactory<TollgateDb> dbFactory, Change
         return api;
     }
 
-    public async Task<Outcome<bool>> DeleteAsync(Guid id, CancellationToken ct)
+    public async Task<OpResult<bool>> DeleteAsync(Guid id, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var api = await db.Apis.FirstOrDefaultAsync(a => a.Id == id, ct);
         if (api is null)
-            return Outcome<bool>.Fail(Problems.Problem.NotFound($"There is no API with id {id}."));
+            return (OpError.NotFound($"There is no API with id {id}."));
         var subscriptions = await db.Subscriptions.CountAsync(s => s.ApiId == id, ct);
         if (subscriptions > 0)
-            return Outcome<bool>.Fail(Problems.Problem.Conflict(
+            return (OpError.Conflict(
                 $"The API has {subscriptions} subscription(s): they must be removed (or the API retired) before it can be deleted."));
         db.Apis.Remove(api);
         await db.SaveChangesAsync(ct);
@@ -169,15 +162,15 @@ internal sealed class ApiCatalog(IDbContextFactory<TollgateDb> dbFactory, Change
         api.UpdatedAt = now;
     }
 
-    private static async Task<IResult?> UniquenessProblemAsync(TollgateDb db, Guid? self, string name, string context, string version, CancellationToken ct)
+    private static async Task<OpError?> UniquenessProblemAsync(TollgateDb db, Guid? self, string name, string context, string version, CancellationToken ct)
     {
         var others = await db.Apis.AsNoTracking().Where(a => a.Id != self && (a.Context == context || a.Name == name)).ToListAsync(ct);
         if (others.Any(a => a.Context == context && a.Version == version))
-            return Problems.Problem.Conflict($"An API already uses context {context} with version {version}: choose another version or context.", "context");
+            return OpError.Conflict($"An API already uses context {context} with version {version}: choose another version or context.", "context");
         if (others.Any(a => a.Name == name && a.Version == version))
-            return Problems.Problem.Conflict($"An API named '{name}' already has version {version}: choose another version.", "name");
+            return OpError.Conflict($"An API named '{name}' already has version {version}: choose another version.", "name");
         if (others.FirstOrDefault(a => a.Context == context && a.Name != name) is { } owner)
-            return Problems.Problem.Conflict($"Context {context} belongs to the API '{owner.Name}': use that name for a new version, or another context.", "context");
+            return OpError.Conflict($"Context {context} belongs to the API '{owner.Name}': use that name for a new version, or another context.", "context");
         return null;
     }
 

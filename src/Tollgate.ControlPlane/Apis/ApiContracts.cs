@@ -1,12 +1,12 @@
 using Tollgate.Core.Apis;
 using Tollgate.Store.Entities;
 
-namespace Tollgate.Server.Publisher;
+namespace Tollgate.ControlPlane.Apis;
 
-internal sealed record EndpointDto(string? Production, string? Sandbox);
+public sealed record EndpointDto(string? Production, string? Sandbox);
 
-/// <summary>Body of <c>POST/PUT /api/publisher/apis</c>.</summary>
-internal sealed record ApiRequest(
+/// <summary>Body of <c>POST/PUT /api/publisher/apis</c>, and what the Publisher's forms submit.</summary>
+public sealed record ApiRequest(
     string? Name,
     string? Context,
     string? Version,
@@ -20,7 +20,7 @@ internal sealed record ApiRequest(
     public ApiDraft ToDraft() => new(Name, Context, Version, Endpoint?.Production, Endpoint?.Sandbox, Plans, Description, Tags);
 }
 
-internal sealed record ApiResponse(
+public sealed record ApiResponse(
     Guid Id,
     string Name,
     string Context,
@@ -36,19 +36,19 @@ internal sealed record ApiResponse(
     DateTime CreatedAt,
     DateTime UpdatedAt);
 
-internal sealed record LifecycleRequest(string? Action);
+public sealed record LifecycleRequest(string? Action);
 
-internal sealed record LifecycleResponse(string State, string[] Actions);
+public sealed record LifecycleResponse(string State, string[] Actions);
 
-internal static class ApiMapping
+public static class ApiMapping
 {
     public static string[] SplitList(string csv) => csv.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     public static string JoinList(IEnumerable<string>? items) => string.Join(',', (items ?? []).Select(i => i.Trim()));
 
-    public static ApiResponse ToResponse(this ApiEntity api, Hosting.ServerOptions server) => new(
+    public static ApiResponse ToResponse(this ApiEntity api, GatewayUrls urls) => new(
         api.Id, api.Name, api.Context, api.Version,
         new EndpointDto(api.ProductionEndpoint, api.SandboxEndpoint),
         SplitList(api.Plans), api.Description, SplitList(api.Tags), api.State, api.IsDefaultVersion,
-        api.Provider, server.GatewayUrl(api.Context, api.Version), api.CreatedAt, api.UpdatedAt);
+        api.Provider, urls.For(api.Context, api.Version), api.CreatedAt, api.UpdatedAt);
 }

@@ -1,0 +1,20 @@
+using Microsoft.Extensions.DependencyInjection;
+using Tollgate.ControlPlane.Applications;
+using Tollgate.ControlPlane.Apis;
+using Tollgate.ControlPlane.Subscriptions;
+using Tollgate.ControlPlane.Users;
+
+namespace Tollgate.ControlPlane;
+
+public static class ControlPlaneSetup
+{
+    public static IServiceCollection AddTollgateControlPlane(this IServiceCollection services, GatewayUrls urls)
+    {
+        services.AddSingleton(urls);
+        services.AddSingleton<ApiCatalog>();
+        services.AddSingleton<ApplicationService>();
+        services.AddSingleton<SubscriptionService>();
+        services.AddSingleton<UserService>();
+        return services;
+    }
+}
