@@ -62,6 +62,7 @@ public sealed class CliTests(DedicatedServerFixture fx, ITestOutputHelper output
                     $"(server started with --echo-port {Server.EchoPort}), got {api.Endpoint.Production}");
             }
 
+            await GatewayClient.WaitUntilAcceptedAsync(url, token);
             await GatewayClient.AssertEchoesAsync(url, token, "hello from tollgate demo");
             Assert.Contains("wscat -c", demo.GetProperty("wscat").GetString());
 
@@ -82,6 +83,7 @@ public sealed class CliTests(DedicatedServerFixture fx, ITestOutputHelper output
             var demo2 = JsonDocument.Parse(again.StdOut.Trim()).RootElement;
             Assert.Equal(demo.GetProperty("apiId").GetString(), demo2.GetProperty("apiId").GetString());
             Assert.Equal(demo.GetProperty("applicationId").GetString(), demo2.GetProperty("applicationId").GetString());
+            await GatewayClient.WaitUntilAcceptedAsync(url, demo2.GetProperty("token").GetString());
             await GatewayClient.AssertEchoesAsync(url, demo2.GetProperty("token").GetString(), "hello again");
         }
         finally

@@ -28,7 +28,9 @@ public sealed class RefusalTests(SharedServerFixture fx, ITestOutputHelper outpu
         var keys = await _client.GenerateKeysAsync(p.AdminToken, other.Id);
         var token = await _client.GetClientCredentialsTokenAsync(keys.ConsumerKey, keys.ConsumerSecret!);
 
-        var h = await GatewayClient.TryHandshakeAsync(p.GatewayUrl, token.AccessToken);
+        // The new application's key reaches the gateway within a second; then the answer must be 403.
+        var (h, _) = await GatewayClient.PollHandshakeAsync(p.GatewayUrl, token.AccessToken,
+            x => x.Status == HttpStatusCode.Forbidden, TimeSpan.FromSeconds(2));
         AssertStatus(HttpStatusCode.Forbidden, h, "token of an application without a subscription");
         await AssertStillServesAsync(p);
     }

@@ -55,6 +55,8 @@ public sealed class TutorialTests(SharedServerFixture fx, ITestOutputHelper outp
             var token = await _client.GetClientCredentialsTokenAsync(keys.ConsumerKey, keys.ConsumerSecret!);
 
             // wscat -c ws://localhost:9099/echowebsocket/1.0.0 -H "Authorization: Bearer <token>"
+            // (the subscription and keys reach the gateway within a second)
+            await GatewayClient.WaitUntilAcceptedAsync($"{Server.GatewayBase}/echowebsocket/1.0.0", token.AccessToken);
             await GatewayClient.AssertEchoesAsync($"{Server.GatewayBase}/echowebsocket/1.0.0", token.AccessToken, "hello from the tutorial");
             // The default version.
             await GatewayClient.AssertEchoesAsync($"{Server.GatewayBase}/echowebsocket", token.AccessToken, "hello default version");

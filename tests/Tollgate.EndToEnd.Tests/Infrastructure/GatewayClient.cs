@@ -83,6 +83,27 @@ public static class GatewayClient
         }
     }
 
+    /// <summary>
+    /// The contract gives control-plane changes (new keys, subscriptions, lifecycle) up to a second to reach the
+    /// gateway: waits (up to 2 s) until the gateway knows the route, the key and the subscription, i.e. answers
+    /// something other than 401/403/404. Returns the last handshake; the caller asserts on it.
+    /// </summary>
+    public static async Task<Handshake> WaitUntilDeployedAsync(string url, string? bearer)
+    {
+        var (last, _) = await PollHandshakeAsync(url, bearer,
+            h => h.Status is not (HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden or HttpStatusCode.NotFound),
+            TimeSpan.FromSeconds(2));
+        return last;
+    }
+
+    /// <summary>Waits (up to 2 s) for the gateway to accept the connection and fails with the last refusal otherwise.</summary>
+    public static async Task WaitUntilAcceptedAsync(string url, string? bearer)
+    {
+        var (last, elapsed) = await PollHandshakeAsync(url, bearer, h => h.Status == HttpStatusCode.SwitchingProtocols, TimeSpan.FromSeconds(2));
+        Assert.True(last.Status == HttpStatusCode.SwitchingProtocols,
+            $"the gateway still refuses {Redact(url)} {elapsed.TotalSeconds:0.0} s after the API was published and subscribed: {last}");
+    }
+
     public static async Task SendTextAsync(ClientWebSocket ws, string text)
     {
         using var cts = new CancellationTokenSource(Timeout);

@@ -40,8 +40,11 @@ public static class Scenario
         SubscriptionDto? sub = null;
         if (subscribe) sub = await client.SubscribeAsync(admin, api.Id, app.Id, "Gold");
         var token = await client.GetClientCredentialsTokenAsync(keys.ConsumerKey, keys.ConsumerSecret!);
-        return new Provisioned(api, app, keys, sub!, token, admin,
+        var result = new Provisioned(api, app, keys, sub!, token, admin,
             $"{server.GatewayBase}{api.Context}/{api.Version}",
             $"{server.GatewayBase}{api.Context}");
+        // Changes reach the gateway within a second (contract): let them land before the test starts.
+        if (publish && subscribe) await GatewayClient.WaitUntilDeployedAsync(result.GatewayUrl, token.AccessToken);
+        return result;
     }
 }
