@@ -16,6 +16,8 @@ public static class GatewaySetup
         services.AddSingleton(snapshots);
         services.AddSingleton(options);
         services.AddSingleton<HandshakeValidator>();
+        services.AddSingleton<Authorization.AuthorizationUrlClient>();
+        services.AddSingleton(new TicketLedger());
         services.AddSingleton(new BackendConnector(new BackendOptions(options.AcceptAnyBackendCertificate)));
         services.AddSingleton<LiveConnectionRegistry>();
         services.AddSingleton<GatewayRequestHandler>();

@@ -34,6 +34,8 @@ public sealed class ApiCatalog(IDbContextFactory<TollgateDb> dbFactory, ChangeFe
     {
         var plans = await PlanNamesAsync(ct);
         var errors = ApiValidator.Validate(request.ToDraft(), plans);
+        if (request.Security is not null)
+            Merge(errors, ApiSecurityValidator.Validate(ApiSecurityJson.Normalize(request.Security)));
         if (request.Publish)
             Merge(errors, ApiValidator.ValidateForPublish(request.Endpoint?.Production, request.Plans));
         if (!errors.IsEmpty)
@@ -71,6 +73,8 @@ public sealed class ApiCatalog(IDbContextFactory<TollgateDb> dbFactory, ChangeFe
     {
         var plans = await PlanNamesAsync(ct);
         var errors = ApiValidator.Validate(request.ToDraft(), plans);
+        if (request.Security is not null)
+            Merge(errors, ApiSecurityValidator.Validate(ApiSecurityJson.Normalize(request.Security)));
         if (!errors.IsEmpty)
             return (OpError.Validation(errors));
 
@@ -159,6 +163,9 @@ public sealed class ApiCatalog(IDbContextFactory<TollgateDb> dbFactory, ChangeFe
         api.Plans = ApiMapping.JoinList((request.Plans ?? []).Select(p => knownPlans.First(k => k.Equals(p.Trim(), StringComparison.OrdinalIgnoreCase))));
         api.Description = request.Description?.Trim() ?? "";
         api.Tags = ApiMapping.JoinList(request.Tags?.Select(t => t.Replace(",", " ")));
+        // Security settings stay as they are when a request leaves them out.
+        if (request.Security is not null)
+            api.SecurityJson = ApiSecurityJson.Write(request.Security);
         api.UpdatedAt = now;
     }
 

@@ -75,6 +75,7 @@ public sealed class ApplicationService(
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         await db.Subscriptions.Where(s => s.ApplicationId == id).ExecuteDeleteAsync(ct);
         await db.ApplicationKeys.Where(k => k.ApplicationId == id).ExecuteDeleteAsync(ct);
+        await db.ApiKeys.Where(k => k.ApplicationId == id).ExecuteDeleteAsync(ct);
         db.Applications.Remove(app);
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
