@@ -65,7 +65,7 @@ public sealed class ApiCatalog(IDbContextFactory<TollgateDb> dbFactory, ChangeFe
             await ClearDefaultAsync(db, context, api.Id, ct);
         db.Apis.Add(api);
         await db.SaveChangesAsync(ct);
-        changes.Notify();
+        await changes.NotifyAndWaitAsync(ct);
         return api;
     }
 
@@ -108,7 +108,7 @@ public sealed class ApiCatalog(IDbContextFactory<TollgateDb> dbFactory, ChangeFe
             await ClearDefaultAsync(db, context, api.Id, ct);
         }
         await db.SaveChangesAsync(ct);
-        changes.Notify();
+        await changes.NotifyAndWaitAsync(ct);
         return api;
     }
 
@@ -135,7 +135,7 @@ public sealed class ApiCatalog(IDbContextFactory<TollgateDb> dbFactory, ChangeFe
         api.State = next.ToString();
         api.UpdatedAt = DateTime.UtcNow;
         await db.SaveChangesAsync(ct);
-        changes.Notify();
+        await changes.NotifyAndWaitAsync(ct);
         return api;
     }
 
@@ -151,7 +151,7 @@ public sealed class ApiCatalog(IDbContextFactory<TollgateDb> dbFactory, ChangeFe
                 $"The API has {subscriptions} subscription(s): they must be removed (or the API retired) before it can be deleted."));
         db.Apis.Remove(api);
         await db.SaveChangesAsync(ct);
-        changes.Notify();
+        await changes.NotifyAndWaitAsync(ct);
         return true;
     }
 

@@ -53,7 +53,7 @@ public sealed class ApiKeyService(IDbContextFactory<TollgateDb> dbFactory, Chang
         };
         db.ApiKeys.Add(entity);
         await db.SaveChangesAsync(ct);
-        changes.Notify();
+        await changes.NotifyAndWaitAsync(ct);
         return new ApiKeyCreatedResponse(entity.Id, entity.Name, entity.KeyType, entity.Prefix, key, entity.CreatedAt);
     }
 
@@ -66,7 +66,7 @@ public sealed class ApiKeyService(IDbContextFactory<TollgateDb> dbFactory, Chang
         var deleted = await db.ApiKeys.Where(k => k.Id == keyId && k.ApplicationId == applicationId).ExecuteDeleteAsync(ct);
         if (deleted == 0)
             return OpError.NotFound($"The application has no API key with id {keyId}.");
-        changes.Notify();
+        await changes.NotifyAndWaitAsync(ct);
         return true;
     }
 }

@@ -62,7 +62,7 @@ public sealed class ApplicationService(
         app.Name = name;
         app.Description = request.Description?.Trim() ?? app.Description;
         await db.SaveChangesAsync(ct);
-        changes.Notify();
+        await changes.NotifyAndWaitAsync(ct);
         return ToResponse(app);
     }
 
@@ -79,7 +79,7 @@ public sealed class ApplicationService(
         db.Applications.Remove(app);
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
-        changes.Notify();
+        await changes.NotifyAndWaitAsync(ct);
         return true;
     }
 
@@ -110,7 +110,7 @@ public sealed class ApplicationService(
         };
         db.ApplicationKeys.Add(key);
         await db.SaveChangesAsync(ct);
-        changes.Notify();
+        await changes.NotifyAndWaitAsync(ct);
         return new KeyWithSecretResponse(wire, key.ConsumerKey, secret);
     }
 
@@ -126,7 +126,7 @@ public sealed class ApplicationService(
         key.SecretHash = SecretHasher.Hash(secret);
         key.TokensValidAfter = WholeSecondsNow();
         await db.SaveChangesAsync(ct);
-        changes.Notify();
+        await changes.NotifyAndWaitAsync(ct);
         return new KeyWithSecretResponse(key.KeyType, key.ConsumerKey, secret);
     }
 
@@ -143,7 +143,7 @@ public sealed class ApplicationService(
             return OpError.NotFound($"The application has no {keyType} keys.");
         key.TokensValidAfter = WholeSecondsNow().AddSeconds(1);
         await db.SaveChangesAsync(ct);
-        changes.Notify();
+        await changes.NotifyAndWaitAsync(ct);
         return true;
     }
 
