@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.DataProtection;
 using Tollgate.Core.Changes;
+using Tollgate.Gateway.Connections;
 using Tollgate.Gateway.Snapshot;
 using Tollgate.KeyManager;
 using Tollgate.KeyManager.Endpoints;
@@ -19,7 +20,7 @@ namespace Tollgate.Server.Hosting;
 /// <summary>The control plane: REST API, OAuth2 key manager, and the snapshot feed for the gateway.</summary>
 internal static class ControlPlaneHost
 {
-    public static WebApplication Build(string[] args, ServerOptions options, SnapshotHolder snapshots, ChangeFeed changes, X509Certificate2 certificate)
+    public static WebApplication Build(string[] args, ServerOptions options, SnapshotHolder snapshots, ChangeFeed changes, LiveConnections live, X509Certificate2 certificate)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
@@ -35,6 +36,7 @@ internal static class ControlPlaneHost
         services.AddSingleton(options);
         services.AddSingleton(changes);
         services.AddSingleton(snapshots);
+        services.AddSingleton(live);
         services.AddTollgateSqliteStore(Path.Combine(options.DataFolder, "tollgate.db"));
         services.AddTollgateKeyManager(options.DataFolder, new KeyManagerOptions(
             options.ControlPlaneUrl, TimeSpan.FromHours(1), TimeSpan.FromDays(14), TimeSpan.FromDays(365)));
