@@ -98,7 +98,8 @@ public sealed class TokenIssuer(SigningKeyStore keys, KeyManagerOptions options)
         IssuerSigningKey = key,
         ValidAlgorithms = [SecurityAlgorithms.RsaSha256],
         ValidTypes = ["at+jwt"],
-        ClockSkew = TimeSpan.FromSeconds(5),
+        // Tollgate signs and checks its own tokens: allow only a second for clocks between nodes.
+        ClockSkew = TimeSpan.FromSeconds(1),
         RequireExpirationTime = true,
         RequireSignedTokens = true,
         NameClaimType = JwtRegisteredClaimNames.Sub,

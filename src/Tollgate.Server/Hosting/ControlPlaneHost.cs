@@ -68,6 +68,13 @@ internal static class ControlPlaneHost
         app.MapDevPortalApi();
         app.MapAdminApi();
         app.MapGet("/health", () => Results.Ok(new { status = "ok" })).AllowAnonymous();
+        app.MapGet("/api/info", () => Results.Ok(new
+        {
+            controlPlane = options.ControlPlaneUrl,
+            gateway = $"ws://{options.PublicHost}:{options.GatewayPort}",
+            gatewayTls = options.GatewayTlsPort > 0 ? $"wss://{options.PublicHost}:{options.GatewayTlsPort}" : null,
+            sampleBackend = options.EchoPort > 0 && options.Role == ServerRole.All ? options.EchoBackendUrl : null,
+        })).AllowAnonymous();
         return app;
     }
 }
