@@ -63,6 +63,7 @@ public sealed class InspectBackend : IAsyncDisposable
                 offeredProtocols = offered,
                 protocol = chosen,
                 authorization = ctx.Request.Headers["Authorization"],
+                headers = ctx.Request.Headers.AllKeys.Where(k => k is not null).ToDictionary(k => k!.ToLowerInvariant(), k => ctx.Request.Headers[k]),
             });
             await ws.SendAsync(Encoding.UTF8.GetBytes(report), WebSocketMessageType.Text, true, _stop.Token);
 
