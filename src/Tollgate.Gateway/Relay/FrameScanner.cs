@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Text.Unicode;
 
 namespace Tollgate.Gateway.Relay;
 
@@ -17,6 +18,8 @@ internal enum FrameEvent : byte
     ProtocolError,
     /// <summary>This data frame would take its message past the limit: close with 1009. Nothing was consumed.</summary>
     MessageTooBig,
+    /// <summary>A text message that is not valid UTF-8 (RFC 6455 8.1): close with 1007. Nothing was consumed.</summary>
+    InvalidUtf8,
 }
 
 /// <summary>
@@ -26,12 +29,19 @@ internal enum FrameEvent : byte
 /// that forwards everything consumed and keeps the rest always stops at a frame boundary when
 /// <see cref="AtFrameBoundary"/> — which is what lets the gateway inject its own close frames.
 /// </summary>
-internal struct FrameScanner(bool fromClient, long maxMessageBytes)
+internal struct FrameScanner(bool fromClient, long maxMessageBytes, bool checkUtf8 = false)
 {
     private long _payloadRemaining;
     private bool _frameFin;
     private bool _inMessage;
     private long _messageBytes;
+    // UTF-8 checking of text messages (client to backend): the mask, where the payload is in it, and up to
+    // three bytes of a character split across frames or reads.
+    private bool _textMessage;
+    private uint _mask;
+    private int _maskPos;
+    private int _pendingCount;
+    private uint _pending;
 
     /// <summary>Once the relay gave up on a direction it only steps over frames (to find the close): no limits, no checks.</summary>
     public bool Lenient { get; set; }
@@ -52,6 +62,13 @@ internal struct FrameScanner(bool fromClient, long maxMessageBytes)
         if (_payloadRemaining > 0)
         {
             consumed = (int)Math.Min(_payloadRemaining, data.Length);
+            bool frameEnds = consumed == _payloadRemaining;
+            if (_textMessage && !Lenient && !CheckUtf8(data[..consumed], messageEnds: frameEnds && _frameFin))
+            {
+                consumed = 0;
+                messageEnded = false;
+                return FrameEvent.InvalidUtf8;
+            }
             _payloadRemaining -= consumed;
             messageEnded = _payloadRemaining == 0 && _frameFin;
             return FrameEvent.Payload;
@@ -104,6 +121,18 @@ internal struct FrameScanner(bool fromClient, long maxMessageBytes)
             }
         }
 
+        if (!continuation)
+        {
+            // A compressed message (permessage-deflate sets RSV1 on its first frame) cannot be checked without inflating it.
+            _textMessage = checkUtf8 && header.Opcode == FrameHeader.Text && (header.Rsv & 0b100) == 0;
+            _pendingCount = 0;
+        }
+        if (_textMessage && !Lenient && header.Fin && header.PayloadLength == 0 && _pendingCount > 0)
+        {
+            return FrameEvent.InvalidUtf8; // the message ends in the middle of a character
+        }
+        _mask = header.MaskKey;
+        _maskPos = 0;
         _messageBytes = messageBytes;
         _inMessage = !header.Fin;
         _frameFin = header.Fin;
@@ -111,5 +140,59 @@ internal struct FrameScanner(bool fromClient, long maxMessageBytes)
         consumed = header.HeaderLength;
         messageEnded = header.Fin && header.PayloadLength == 0;
         return FrameEvent.DataHeader;
+    }
+
+    /// <summary>
+    /// Unmasks <paramref name="masked"/> into a small stack buffer, a piece at a time, and checks it is UTF-8,
+    /// carrying an incomplete character over to the next piece. Nothing is allocated or kept beyond 3 bytes.
+    /// </summary>
+    private bool CheckUtf8(ReadOnlySpan<byte> masked, bool messageEnds)
+    {
+        Span<byte> buffer = stackalloc byte[512];
+        int offset = 0;
+        while (offset < masked.Length)
+        {
+            int pending = _pendingCount;
+            for (int i = 0; i < pending; i++)
+            {
+                buffer[i] = (byte)(_pending >> (8 * i));
+            }
+            int n = Math.Min(masked.Length - offset, buffer.Length - pending);
+            for (int i = 0; i < n; i++)
+            {
+                buffer[pending + i] = (byte)(masked[offset + i] ^ (byte)(_mask >> (8 * (3 - ((_maskPos + i) & 3)))));
+            }
+            _maskPos = (_maskPos + n) & 3;
+            offset += n;
+            var chunk = buffer[..(pending + n)];
+            int tail = IncompleteTail(chunk);
+            if (!Utf8.IsValid(chunk[..^tail]))
+            {
+                return false;
+            }
+            _pendingCount = tail;
+            _pending = 0;
+            for (int i = 0; i < tail; i++)
+            {
+                _pending |= (uint)chunk[chunk.Length - tail + i] << (8 * i);
+            }
+        }
+        return !messageEnds || _pendingCount == 0;
+    }
+
+    /// <summary>How many bytes at the end start a character that needs more bytes than are here (0 to 3).</summary>
+    private static int IncompleteTail(ReadOnlySpan<byte> data)
+    {
+        for (int back = 1; back <= 3 && back <= data.Length; back++)
+        {
+            byte b = data[^back];
+            if ((b & 0xC0) == 0x80)
+            {
+                continue; // a continuation byte: the lead is further back
+            }
+            int needed = b < 0x80 ? 1 : b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 1;
+            return needed > back ? back : 0;
+        }
+        return 0;
     }
 }

@@ -208,13 +208,14 @@ internal sealed class RelayConnection
         public string Name => IsBackend ? "backend" : "client";
     }
 
-    private enum Stop : byte { None, Close, PendingClose, ProtocolError, MessageTooBig }
+    private enum Stop : byte { None, Close, PendingClose, ProtocolError, MessageTooBig, InvalidUtf8 }
 
     /// <summary>Forwards one direction. The hot path: no allocation and no lock per chunk or message.</summary>
     private sealed class Pump(RelayConnection relay, Side source, Side target, long maxMessageBytes, ReadOnlyMemory<byte> leftover)
     {
         private readonly bool _fromClient = !source.IsBackend;
-        private FrameScanner _scanner = new(fromClient: !source.IsBackend, maxMessageBytes);
+        private FrameScanner _scanner = new(fromClient: !source.IsBackend, maxMessageBytes,
+            checkUtf8: !source.IsBackend && relay._options.ValidateClientUtf8);
         private ReadOnlyMemory<byte> _leftover = leftover;
         private bool _forwarding = true;  // false once the target takes no more frames: the source is then only drained to its close
         private bool _owning;             // holds target.WriteState == Writing across reads while a frame is half written
@@ -324,12 +325,12 @@ internal sealed class RelayConnection
                             await relay.FlushCloseAsync(target).ConfigureAwait(false);
                             StopForwarding();
                             break;
-                        case Stop.ProtocolError or Stop.MessageTooBig:
+                        case Stop.ProtocolError or Stop.MessageTooBig or Stop.InvalidUtf8:
                             if (!_forwarding)
                             {
                                 return; // even a lenient scan cannot step over this; the time-out ends the relay
                             }
-                            await ViolationAsync(stop == Stop.MessageTooBig).ConfigureAwait(false);
+                            await ViolationAsync(stop).ConfigureAwait(false);
                             StopForwarding();
                             break;
                     }
@@ -387,6 +388,11 @@ internal sealed class RelayConnection
                 if (ev == FrameEvent.MessageTooBig)
                 {
                     stop = Stop.MessageTooBig;
+                    break;
+                }
+                if (ev == FrameEvent.InvalidUtf8)
+                {
+                    stop = Stop.InvalidUtf8;
                     break;
                 }
                 if (ev == FrameEvent.Payload)
@@ -451,13 +457,17 @@ internal sealed class RelayConnection
             return Task.CompletedTask;
         }
 
-        /// <summary>The source broke a limit or the framing rules: 1009/1002 to it, and the target learns the connection is going away.</summary>
-        private async Task ViolationAsync(bool tooBig)
+        /// <summary>The source broke a limit or the framing rules: 1009/1007/1002 to it, and the target learns the connection is going away.</summary>
+        private async Task ViolationAsync(Stop stop)
         {
-            ushort code = tooBig ? (ushort)1009 : (ushort)1002;
-            string reason = tooBig ? "message too big" : "protocol error";
-            relay.SetResult(new RelayResult(code, reason, RelayCloser.Gateway,
-                tooBig ? $"{source.Name} sent a message over {maxMessageBytes} bytes" : $"{source.Name} sent an invalid frame"));
+            bool tooBig = stop == Stop.MessageTooBig;
+            var (code, reason, error) = stop switch
+            {
+                Stop.MessageTooBig => ((ushort)1009, "message too big", $"{source.Name} sent a message over {maxMessageBytes} bytes"),
+                Stop.InvalidUtf8 => ((ushort)1007, "invalid UTF-8 in a text message", $"{source.Name} sent a text message that is not UTF-8"),
+                _ => ((ushort)1002, "protocol error", $"{source.Name} sent an invalid frame"),
+            };
+            relay.SetResult(new RelayResult(code, reason, RelayCloser.Gateway, error));
             relay.BeginClosing();
             // Not awaited: a sender busy pushing a huge message may not read for a while; this pump must keep draining it.
             _ = relay.RequestCloseAsync(source, code, reason);
@@ -468,7 +478,7 @@ internal sealed class RelayConnection
             }
             else if (_fromClient)
             {
-                await relay.RequestCloseAsync(target, 1001, "client protocol error").ConfigureAwait(false);
+                await relay.RequestCloseAsync(target, 1001, stop == Stop.InvalidUtf8 ? "client sent invalid UTF-8" : "client protocol error").ConfigureAwait(false);
             }
             else
             {

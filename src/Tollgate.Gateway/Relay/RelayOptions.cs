@@ -18,6 +18,9 @@ internal sealed record RelayOptions
     /// <summary>Largest backend→client message; 0 = unlimited.</summary>
     public long MaxBackendMessageBytes { get; init; } = 16 * 1024 * 1024;
 
+    /// <summary>Check that the client's text messages are UTF-8 (RFC 6455 8.1), closing with 1007 otherwise. Compressed messages are not checked.</summary>
+    public bool ValidateClientUtf8 { get; init; } = true;
+
     /// <summary>Close both sides with 1001 after this long without any bytes either way; zero = never.</summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.Zero;
 
