@@ -8,6 +8,7 @@ public sealed record GatewayOptions(
     long MaxClientMessageBytes,
     long MaxBackendMessageBytes,
     TimeSpan IdleTimeout,
+    int MaxConnectionsPerClient = 0,
     bool AcceptAnyBackendCertificate = false)
 {
     internal RelayOptions ToRelayOptions() => new()

@@ -53,11 +53,32 @@ internal sealed class GatewayRequestHandler(
             return;
         }
 
-        var request = BackendRequestFactory.Create(http, endpoint!, match.Rest, credentials, identity!, backendHeaders);
+        var clientAddress = http.Connection.RemoteIpAddress;
+        if (!connections.TryReserveClient(clientAddress, options.MaxConnectionsPerClient))
+        {
+            http.Response.Headers.RetryAfter = "5";
+            await RefuseAsync(http, new Refusal(429, "too_many_connections",
+                $"This address already has {options.MaxConnectionsPerClient} open connections: close some before opening more."), match.Route);
+            return;
+        }
+        try
+        {
+            await ConnectAndRelayAsync(http, upgrade, match, credentials, identity!, endpoint!, backendHeaders, started);
+        }
+        finally
+        {
+            connections.ReleaseClient(clientAddress, options.MaxConnectionsPerClient);
+        }
+    }
+
+    private async Task ConnectAndRelayAsync(HttpContext http, IHttpUpgradeFeature upgrade, RouteMatch match, Credentials credentials,
+        ConnectionIdentity identity, Uri endpoint, IReadOnlyList<KeyValuePair<string, string>> backendHeaders, long started)
+    {
+        var request = BackendRequestFactory.Create(http, endpoint, match.Rest, credentials, identity, backendHeaders);
         var backend = await backends.ConnectAsync(request, options.BackendConnectTimeout, http.RequestAborted);
         if (backend.Outcome != BackendOutcome.Upgraded)
         {
-            logger.LogWarning("Backend of {Api} at {Endpoint} did not upgrade: {Outcome} {Error}", match.Route.Label, endpoint!.GetLeftPart(UriPartial.Authority), backend.Outcome, backend.Error);
+            logger.LogWarning("Backend of {Api} at {Endpoint} did not upgrade: {Outcome} {Error}", match.Route.Label, endpoint.GetLeftPart(UriPartial.Authority), backend.Outcome, backend.Error);
             await RefuseAsync(http, backend.Outcome == BackendOutcome.TimedOut
                 ? Refusal.GatewayTimeout($"The backend of {match.Route.Label} did not answer in time.")
                 : Refusal.BadGateway(backend.Outcome == BackendOutcome.Refused
@@ -82,14 +103,14 @@ internal sealed class GatewayRequestHandler(
         var counters = new RelayCounters();
         // From here the relay owns both streams and disposes them when the connection ends.
         // Not RequestAborted: Kestrel trips it as soon as the client drops, before the relay could tell the backend (1001).
-        var relay = WebSocketRelay.Start(client, backend.Stream!, backend.Leftover, _relayOptions, counters);
-        var live = new LiveConnection(connections.NextId(), match.Route, identity!, DateTime.UtcNow, counters, (code, reason) => relay.RequestClose(code, reason));
+        var relay = WebSocketRelay.Start(client, backend.Stream!, backend.Leftover, RelayOptionsFor(match.Route), counters);
+        var live = new LiveConnection(connections.NextId(), match.Route, identity, DateTime.UtcNow, counters, (code, reason) => relay.RequestClose(code, reason));
         connections.Add(live);
         RelayResult? result = null;
         try
         {
             // A check against the newest snapshot closes the gap between our snapshot and registration.
-            if (HandshakeValidator.WhyNoLongerAllowed(snapshots.Current, match.Route, identity!) is { } why)
+            if (HandshakeValidator.WhyNoLongerAllowed(snapshots.Current, match.Route, identity) is { } why)
                 live.Close(LiveConnectionRegistry.PolicyViolation, why);
             result = await relay.Completion;
         }
@@ -99,6 +120,12 @@ internal sealed class GatewayRequestHandler(
             AccessLog.Connection(logger, live, http, result, handshakeMs, Stopwatch.GetElapsedTime(started));
         }
     }
+
+    /// <summary>An API may lower (or raise) the gateway's message size limit for its clients.</summary>
+    private RelayOptions RelayOptionsFor(ApiRoute route) =>
+        route.Security.MaxMessageBytes is > 0 and var max && max != _relayOptions.MaxMessageBytes
+            ? _relayOptions with { MaxMessageBytes = max }
+            : _relayOptions;
 
     private static bool IsWebSocketUpgrade(HttpRequest request) =>
         HttpMethods.IsGet(request.Method)

@@ -1,3 +1,4 @@
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.EntityFrameworkCore;
 using Tollgate.Core.Changes;
 using Tollgate.Gateway.Connections;
@@ -33,7 +34,16 @@ if (!options.RunsControlPlane)
 }
 
 Directory.CreateDirectory(options.DataFolder);
-var certificate = CertificateProvider.LoadOrCreate(options.DataFolder, options.PublicHost);
+X509Certificate2 certificate;
+try
+{
+    certificate = CertificateProvider.Load(options);
+}
+catch (OptionsException e)
+{
+    Console.Error.WriteLine($"error: {e.Message}");
+    return 2;
+}
 var snapshots = new SnapshotHolder();
 var changes = new ChangeFeed();
 var live = new LiveConnections(Environment.MachineName);

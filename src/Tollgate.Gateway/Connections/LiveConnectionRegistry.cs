@@ -17,6 +17,7 @@ internal sealed class LiveConnectionRegistry : IDisposable
     public const ushort GoingAway = 1001;
 
     private readonly ConcurrentDictionary<long, LiveConnection> _connections = new();
+    private readonly ConcurrentDictionary<System.Net.IPAddress, int> _perClient = new();
     private readonly ILogger<LiveConnectionRegistry> _logger;
     private readonly Timer _expirySweep;
     private long _nextId;
@@ -49,6 +50,32 @@ internal sealed class LiveConnectionRegistry : IDisposable
     public void Add(LiveConnection connection) => _connections[connection.Id] = connection;
 
     public void Remove(long id) => _connections.TryRemove(id, out _);
+
+    /// <summary>Takes one of a client address's connection slots; false when it already has <paramref name="max"/>.</summary>
+    public bool TryReserveClient(System.Net.IPAddress? address, int max)
+    {
+        if (max <= 0 || address is null)
+            return true;
+        while (true)
+        {
+            var current = _perClient.GetOrAdd(address, 0);
+            if (current >= max)
+                return false;
+            if (_perClient.TryUpdate(address, current + 1, current))
+                return true;
+        }
+    }
+
+    public void ReleaseClient(System.Net.IPAddress? address, int max)
+    {
+        if (max <= 0 || address is null)
+            return;
+        while (_perClient.TryGetValue(address, out var current))
+        {
+            if (current <= 1 ? _perClient.TryRemove(KeyValuePair.Create(address, current)) : _perClient.TryUpdate(address, current - 1, current))
+                return;
+        }
+    }
 
     public IReadOnlyCollection<LiveConnection> All => _connections.Values.ToArray();
 

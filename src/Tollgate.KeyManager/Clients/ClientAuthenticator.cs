@@ -13,7 +13,7 @@ public sealed record AuthenticatedClient(ApplicationKeyEntity Key, ApplicationEn
 public enum ClientAuthOutcome { None, Valid, Invalid }
 
 /// <summary>Authenticates an application by its consumer key and secret (HTTP Basic or form fields, RFC 6749 §2.3.1).</summary>
-public sealed class ClientAuthenticator(IDbContextFactory<TollgateDb> dbFactory)
+public sealed class ClientAuthenticator(IDbContextFactory<TollgateDb> dbFactory, Users.LoginThrottle throttle)
 {
     public async Task<(ClientAuthOutcome Outcome, AuthenticatedClient? Client, string? ClientId)> AuthenticateAsync(HttpRequest request, IFormCollection? form, CancellationToken ct)
     {
@@ -22,8 +22,18 @@ public sealed class ClientAuthenticator(IDbContextFactory<TollgateDb> dbFactory)
             return (ClientAuthOutcome.None, null, null);
         if (secret is null)
             return (ClientAuthOutcome.Invalid, null, id);
+        // Secret guessing slows down like password guessing: per consumer key and per address.
+        var account = Users.LoginThrottle.Account("client:" + id);
+        var address = Users.LoginThrottle.Address(request.HttpContext.Connection.RemoteIpAddress);
+        await throttle.WaitIfThrottledAsync(account, address, ct);
         var client = await FindAsync(id, secret, ct);
-        return client is null ? (ClientAuthOutcome.Invalid, null, id) : (ClientAuthOutcome.Valid, client, id);
+        if (client is null)
+        {
+            throttle.RecordFailure(account, address);
+            return (ClientAuthOutcome.Invalid, null, id);
+        }
+        throttle.RecordSuccess(account);
+        return (ClientAuthOutcome.Valid, client, id);
     }
 
     public async Task<AuthenticatedClient?> FindAsync(string consumerKey, string secret, CancellationToken ct)

@@ -31,7 +31,7 @@ public sealed class TokenEndpoint(
 
         return form["grant_type"].ToString() switch
         {
-            "password" => await PasswordAsync(form, client, ct),
+            "password" => await PasswordAsync(http, form, client, ct),
             "client_credentials" => client is null ? OAuthErrors.InvalidClient(http) : ClientCredentials(client),
             "refresh_token" => await RefreshAsync(form, client, ct),
             "" => OAuthErrors.Error("invalid_request", "grant_type is required: use password, client_credentials or refresh_token."),
@@ -39,13 +39,13 @@ public sealed class TokenEndpoint(
         };
     }
 
-    private async Task<IResult> PasswordAsync(IFormCollection form, AuthenticatedClient? client, CancellationToken ct)
+    private async Task<IResult> PasswordAsync(HttpContext http, IFormCollection form, AuthenticatedClient? client, CancellationToken ct)
     {
         var username = form["username"].ToString();
         var password = form["password"].ToString();
         if (username.Length == 0 || password.Length == 0)
             return OAuthErrors.Error("invalid_request", "username and password are required for grant_type=password.");
-        var user = await users.AuthenticateAsync(username, password, ct);
+        var user = await users.AuthenticateAsync(username, password, http.Connection.RemoteIpAddress, ct);
         if (user is null)
             return OAuthErrors.Error("invalid_grant", "The user name or password is wrong.");
         var roles = user.Roles.Split(',', StringSplitOptions.RemoveEmptyEntries);

@@ -12,20 +12,22 @@ public sealed class UserAuthenticator(IDbContextFactory<TollgateDb> dbFactory, L
 
     public static string HashPassword(string password) => Hasher.HashPassword(new UserEntity(), password);
 
-    public async Task<UserEntity?> AuthenticateAsync(string username, string password, CancellationToken ct)
+    public async Task<UserEntity?> AuthenticateAsync(string username, string password, System.Net.IPAddress? client, CancellationToken ct)
     {
         if (username.Length is 0 or > 64 || password.Length is 0 or > 256)
             return null;
-        await throttle.WaitIfThrottledAsync(username, ct);
+        var account = LoginThrottle.Account(username);
+        var address = LoginThrottle.Address(client);
+        await throttle.WaitIfThrottledAsync(account, address, ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var user = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Username == username, ct);
         var ok = user is not null && Hasher.VerifyHashedPassword(user, user.PasswordHash, password) != PasswordVerificationResult.Failed;
         if (!ok)
         {
-            throttle.RecordFailure(username);
+            throttle.RecordFailure(account, address);
             return null;
         }
-        throttle.RecordSuccess(username);
+        throttle.RecordSuccess(account);
         return user;
     }
 }

@@ -10,6 +10,30 @@ namespace Tollgate.Server.Hosting;
 /// </summary>
 internal static class CertificateProvider
 {
+    /// <summary>The configured certificate (<c>--tls-cert</c> PFX, or PEM with <c>--tls-key</c>), else the generated one.</summary>
+    public static X509Certificate2 Load(ServerOptions options)
+    {
+        if (string.IsNullOrWhiteSpace(options.TlsCertificate))
+            return LoadOrCreate(options.DataFolder, options.PublicHost);
+        var path = options.TlsCertificate;
+        try
+        {
+            var certificate = path.EndsWith(".pfx", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".p12", StringComparison.OrdinalIgnoreCase)
+                ? X509CertificateLoader.LoadPkcs12FromFile(path, options.TlsCertificatePassword)
+                : X509Certificate2.CreateFromPemFile(path, options.TlsKey ?? throw new OptionsException("--tls-cert is a PEM file: also give its private key with --tls-key."));
+            if (!certificate.HasPrivateKey)
+                throw new OptionsException($"--tls-cert {path} has no private key: give a PFX with its key, or a PEM certificate with --tls-key.");
+            // Kestrel on Linux wants an exportable key; re-importing a PEM pair as PKCS#12 gives one.
+            return OperatingSystem.IsLinux()
+                ? X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pkcs12), null)
+                : certificate;
+        }
+        catch (Exception e) when (e is CryptographicException or IOException or UnauthorizedAccessException)
+        {
+            throw new OptionsException($"Cannot load the TLS certificate {path}: {e.Message} Check the path, the format (PFX or PEM) and --tls-cert-password.");
+        }
+    }
+
     public static X509Certificate2 LoadOrCreate(string dataFolder, string publicHost)
     {
         var path = Path.Combine(dataFolder, "tls", "tollgate.pfx");

@@ -20,13 +20,16 @@ internal static class GatewayHost
             k.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
             k.Limits.MaxRequestBodySize = 0;
             k.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(30);
+            // A client that dribbles its handshake (slowloris) is cut off; once upgraded, this no longer applies.
+            k.Limits.RequestHeadersTimeout = options.HandshakeTimeout;
             k.AddServerHeader = false;
             KestrelBinding.Listen(k, options.BindAddress, options.GatewayPort, _ => { });
             if (options.GatewayTlsPort > 0)
                 KestrelBinding.Listen(k, options.BindAddress, options.GatewayTlsPort, l => l.UseHttps(certificate));
         });
         builder.Services.AddTollgateGateway(snapshots, new GatewayOptions(
-            options.BackendConnectTimeout, options.MaxClientMessageBytes, options.MaxBackendMessageBytes, options.IdleTimeout), live);
+            options.BackendConnectTimeout, options.MaxClientMessageBytes, options.MaxBackendMessageBytes, options.IdleTimeout,
+            options.MaxConnectionsPerClient), live);
         var app = builder.Build();
         app.UseTollgateGateway();
         return app;

@@ -17,7 +17,12 @@ internal sealed record ServerOptions(
     TimeSpan BackendConnectTimeout,
     long MaxClientMessageBytes,
     long MaxBackendMessageBytes,
-    TimeSpan IdleTimeout)
+    TimeSpan IdleTimeout,
+    TimeSpan HandshakeTimeout,
+    int MaxConnectionsPerClient,
+    string? TlsCertificate,
+    string? TlsKey,
+    string? TlsCertificatePassword)
 {
     public bool RunsControlPlane => Role is ServerRole.All or ServerRole.ControlPlane;
     public bool RunsGateway => Role is ServerRole.All or ServerRole.Gateway;
@@ -45,9 +50,14 @@ internal sealed record ServerOptions(
             Port(config, "echo-port", 9098, allowZero: true),
             config["public-host"] ?? "localhost",
             TimeSpan.FromSeconds(Number(config, "backend-connect-timeout", 10, 1, 300)),
-            Number(config, "max-message-bytes", 1024 * 1024, 0, long.MaxValue),
+            Number(config, "max-message-bytes", 16 * 1024 * 1024, 0, long.MaxValue),
             Number(config, "max-backend-message-bytes", 16 * 1024 * 1024, 0, long.MaxValue),
-            TimeSpan.FromSeconds(Number(config, "idle-timeout", 0, 0, 7 * 24 * 3600)));
+            TimeSpan.FromSeconds(Number(config, "idle-timeout", 0, 0, 7 * 24 * 3600)),
+            TimeSpan.FromSeconds(Number(config, "handshake-timeout", 10, 1, 300)),
+            (int)Number(config, "max-connections-per-client", 1000, 0, 1_000_000),
+            config["tls-cert"],
+            config["tls-key"],
+            config["tls-cert-password"]);
     }
 
     private static int Port(IConfiguration config, string key, int fallback, bool allowZero = false)

@@ -34,6 +34,9 @@ public sealed class TollgateServer : IAsyncDisposable
         AdminPassword = "Adm-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(12)).ToLowerInvariant();
     }
 
+    /// <summary>More server options for tests that need non-default settings (set before StartAsync).</summary>
+    public List<string> ExtraArgs { get; } = [];
+
     public int HttpsPort { get; }
     public int GatewayPort { get; }
     public int GatewayTlsPort { get; }
@@ -90,6 +93,8 @@ public sealed class TollgateServer : IAsyncDisposable
                      "--gateway-tls-port", GatewayTlsPort.ToString(),
                      "--echo-port", EchoPort.ToString(),
                  })
+            psi.ArgumentList.Add(arg);
+        foreach (var arg in ExtraArgs)
             psi.ArgumentList.Add(arg);
         psi.Environment["TOLLGATE_ADMIN_PASSWORD"] = AdminPassword;
         psi.Environment["DOTNET_NOLOGO"] = "1";

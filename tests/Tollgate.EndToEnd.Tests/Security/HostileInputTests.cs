@@ -54,6 +54,19 @@ public sealed class HostileInputTests(SharedServerFixture fx, ITestOutputHelper 
     }
 
     [Fact]
+    public async Task An_apis_own_message_size_limit_closes_with_1009()
+    {
+        var api = await SecuredApi.CreateAsync(Server, _client, new { oauth2 = true, maxMessageBytes = 1000 });
+        using var ws = await GatewayClient.ConnectAsync(api.GatewayUrl, api.AccessToken);
+        await GatewayClient.AssertEchoAsync(ws, new string('s', 1000));
+        await ws.SendAsync(new byte[1001], System.Net.WebSockets.WebSocketMessageType.Binary, true, CancellationToken.None);
+        var buffer = new byte[2048];
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while ((await ws.ReceiveAsync(buffer, cts.Token)).MessageType != System.Net.WebSockets.WebSocketMessageType.Close) { }
+        Assert.Equal(System.Net.WebSockets.WebSocketCloseStatus.MessageTooBig, ws.CloseStatus);
+    }
+
+    [Fact]
     public async Task Oversized_handshake_headers_are_refused_with_431()
     {
         using var tcp = new TcpClient();
