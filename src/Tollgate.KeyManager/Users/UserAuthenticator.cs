@@ -26,6 +26,7 @@ public sealed class UserAuthenticator(IDbContextFactory<TollgateDb> dbFactory, L
             return null;
         }
         throttle.RecordSuccess(username);
-        return user;
+        // A disabled account answers like a wrong password: no token, no hint.
+        return user!.Disabled ? null : user;
     }
 }
