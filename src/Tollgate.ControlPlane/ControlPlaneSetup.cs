@@ -14,6 +14,7 @@ public static class ControlPlaneSetup
         services.AddSingleton(urls);
         services.AddSingleton<ApiCatalog>();
         services.AddSingleton<ApplicationService>();
+        services.AddSingleton<ApiKeyService>();
         services.AddSingleton<SubscriptionService>();
         services.AddSingleton<UserService>();
         services.AddSingleton<PlanService>();

@@ -46,14 +46,14 @@ internal sealed class GatewayRequestHandler(
         }
 
         var credentials = Credentials.Read(http.Request);
-        var (identity, endpoint, refusal) = await validator.ValidateAsync(snapshot, match, credentials);
+        var (identity, endpoint, refusal, backendHeaders) = await validator.ValidateAsync(snapshot, match, credentials, http.Request);
         if (refusal is not null)
         {
             await RefuseAsync(http, refusal, match.Route);
             return;
         }
 
-        var request = BackendRequestFactory.Create(http, endpoint!, match.Rest, credentials, identity!);
+        var request = BackendRequestFactory.Create(http, endpoint!, match.Rest, credentials, identity!, backendHeaders);
         var backend = await backends.ConnectAsync(request, options.BackendConnectTimeout, http.RequestAborted);
         if (backend.Outcome != BackendOutcome.Upgraded)
         {
@@ -69,7 +69,7 @@ internal sealed class GatewayRequestHandler(
         Stream client;
         try
         {
-            CopyUpgradeHeaders(backend, http.Response);
+            CopyUpgradeHeaders(backend, credentials, http.Response);
             client = await upgrade.UpgradeAsync();
         }
         catch
@@ -105,8 +105,12 @@ internal sealed class GatewayRequestHandler(
         && request.Headers.Upgrade.ToString().Contains("websocket", StringComparison.OrdinalIgnoreCase)
         && !string.IsNullOrEmpty(request.Headers.SecWebSocketKey.ToString());
 
-    /// <summary>The client's 101 carries the backend's accept key, chosen subprotocol and extensions unchanged.</summary>
-    private static void CopyUpgradeHeaders(BackendHandshakeResult backend, HttpResponse response)
+    /// <summary>
+    /// The client's 101 carries the backend's accept key, chosen subprotocol and extensions unchanged. When the
+    /// client sent its token as a subprotocol and the backend chose none, the answer names one the client offered,
+    /// since browsers fail a connection whose answer names none of theirs.
+    /// </summary>
+    private static void CopyUpgradeHeaders(BackendHandshakeResult backend, Credentials credentials, HttpResponse response)
     {
         foreach (var (name, value) in backend.ResponseHeaders)
         {
@@ -118,6 +122,8 @@ internal sealed class GatewayRequestHandler(
         }
         response.Headers.Connection = "Upgrade";
         response.Headers.Upgrade = "websocket";
+        if (credentials.TokenProtocolEntry is { } tokenEntry && backend.GetHeader("Sec-WebSocket-Protocol") is null)
+            response.Headers.SecWebSocketProtocol = credentials.OfferedProtocols.Count > 0 ? credentials.OfferedProtocols[0] : tokenEntry;
     }
 
     private async Task RefuseAsync(HttpContext http, Refusal refusal, ApiRoute? route)

@@ -11,11 +11,14 @@ namespace Tollgate.Gateway;
 public static class GatewaySetup
 {
     /// <summary>Registers the data plane around a snapshot holder that the control plane (or a sync client) fills.</summary>
-    public static IServiceCollection AddTollgateGateway(this IServiceCollection services, SnapshotHolder snapshots, GatewayOptions options)
+    public static IServiceCollection AddTollgateGateway(this IServiceCollection services, SnapshotHolder snapshots, GatewayOptions options, LiveConnections live)
     {
         services.AddSingleton(snapshots);
+        services.AddSingleton(live);
         services.AddSingleton(options);
         services.AddSingleton<HandshakeValidator>();
+        services.AddSingleton<Authorization.AuthorizationUrlClient>();
+        services.AddSingleton(new TicketLedger());
         services.AddSingleton(new BackendConnector(new BackendOptions(options.AcceptAnyBackendCertificate)));
         services.AddSingleton<LiveConnectionRegistry>();
         services.AddSingleton<GatewayRequestHandler>();
@@ -27,11 +30,9 @@ public static class GatewaySetup
     {
         var handler = app.Services.GetRequiredService<GatewayRequestHandler>();
         var registry = app.Services.GetRequiredService<LiveConnectionRegistry>();
+        app.Services.GetRequiredService<LiveConnections>().Attach(registry);
         // On shutdown, tell every client the gateway is going away (1001) instead of dropping the TCP connection.
         app.Lifetime.ApplicationStopping.Register(() => registry.CloseAll(LiveConnectionRegistry.GoingAway, "gateway shutting down"));
         app.Run(handler.HandleAsync);
     }
-
-    /// <summary>Number of open connections on this node.</summary>
-    public static int OpenConnections(IServiceProvider services) => services.GetRequiredService<LiveConnectionRegistry>().Count;
 }

@@ -21,6 +21,7 @@ public static class KeyManagerSetup
         services.AddSingleton<UserAuthenticator>();
         services.AddSingleton<TokenEndpoint>();
         services.AddSingleton<IntrospectionEndpoints>();
+        services.AddSingleton<TicketEndpoint>();
         return services;
     }
 }

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Tollgate.Core.Changes;
+using Tollgate.Gateway.Connections;
 using Tollgate.Gateway.Snapshot;
 using Tollgate.KeyManager.Tokens;
 using Tollgate.Server.Bootstrap;
@@ -35,9 +36,10 @@ Directory.CreateDirectory(options.DataFolder);
 var certificate = CertificateProvider.LoadOrCreate(options.DataFolder, options.PublicHost);
 var snapshots = new SnapshotHolder();
 var changes = new ChangeFeed();
+var live = new LiveConnections(Environment.MachineName);
 var hosts = new List<WebApplication>();
 
-var controlPlane = ControlPlaneHost.Build(args, options, snapshots, changes, certificate);
+var controlPlane = ControlPlaneHost.Build(args, options, snapshots, changes, live, certificate);
 hosts.Add(controlPlane);
 var logger = controlPlane.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Tollgate");
 await FirstStart.RunAsync(controlPlane.Services.GetRequiredService<IDbContextFactory<TollgateDb>>(), logger, CancellationToken.None);
@@ -45,7 +47,7 @@ await controlPlane.Services.GetRequiredService<RevocationList>().LoadAsync(Cance
 await controlPlane.Services.GetRequiredService<SnapshotPublisher>().PublishInitialAsync(CancellationToken.None);
 
 if (options.RunsGateway)
-    hosts.Add(GatewayHost.Build(options, snapshots, certificate));
+    hosts.Add(GatewayHost.Build(options, snapshots, live, certificate));
 if (options.EchoPort > 0 && options.Role == ServerRole.All)
     hosts.Add(EchoBackendHost.Build(options));
 

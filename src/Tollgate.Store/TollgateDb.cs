@@ -10,6 +10,7 @@ public sealed class TollgateDb(DbContextOptions<TollgateDb> options) : DbContext
     public DbSet<PlanEntity> Plans => Set<PlanEntity>();
     public DbSet<ApplicationEntity> Applications => Set<ApplicationEntity>();
     public DbSet<ApplicationKeyEntity> ApplicationKeys => Set<ApplicationKeyEntity>();
+    public DbSet<ApiKeyEntity> ApiKeys => Set<ApiKeyEntity>();
     public DbSet<SubscriptionEntity> Subscriptions => Set<SubscriptionEntity>();
     public DbSet<RefreshTokenEntity> RefreshTokens => Set<RefreshTokenEntity>();
     public DbSet<RevokedTokenEntity> RevokedTokens => Set<RevokedTokenEntity>();
@@ -47,6 +48,12 @@ public sealed class TollgateDb(DbContextOptions<TollgateDb> options) : DbContext
             e.ToTable("application_keys");
             e.HasIndex(x => x.ConsumerKey).IsUnique();
             e.HasIndex(x => new { x.ApplicationId, x.KeyType }).IsUnique();
+        });
+        b.Entity<ApiKeyEntity>(e =>
+        {
+            e.ToTable("api_keys");
+            e.HasIndex(x => x.KeyHash).IsUnique();
+            e.HasIndex(x => x.ApplicationId);
         });
         b.Entity<SubscriptionEntity>(e =>
         {

@@ -23,10 +23,9 @@ internal static class DemoCommand
     {
         var user = new Option<string>("--user", "-u") { Description = "User with the creator, publisher and subscriber roles", HelpName = "USER", DefaultValueFactory = _ => "admin" };
         var password = new Option<string?>("--password", "-p") { Description = "Password [default: $TOLLGATE_ADMIN_PASSWORD]", HelpName = "PASSWORD" };
-        var backend = new Option<string>("--backend")
+        var backend = new Option<string?>("--backend")
         {
-            Description = "WebSocket backend of the EchoWebSocket API (the server's sample echo backend by default)",
-            DefaultValueFactory = _ => "ws://localhost:9098/echo",
+            Description = "WebSocket backend of the EchoWebSocket API [default: the server's sample echo backend]",
             HelpName = "URL",
         };
         var command = new Command("demo",
@@ -47,7 +46,10 @@ internal static class DemoCommand
             cli.Progress($"Signing in to {client.Server.GetLeftPart(UriPartial.Authority)} as {username}...");
             client.SaveSession(username, await client.PasswordTokenAsync(username, secret, ct));
 
-            var api = await EnsurePublishedApiAsync(cli, client, cli.Get(backend)!, ct);
+            var backendUrl = cli.Get(backend) is { Length: > 0 } b ? b
+                : (await client.InfoAsync(ct)).Str("sampleBackend")
+                  ?? throw new CliException("the server runs no sample echo backend: pass --backend ws://host:port/path", ExitCodes.Usage);
+            var api = await EnsurePublishedApiAsync(cli, client, backendUrl, ct);
             var apiId = api.Str("id") ?? throw new CliException("the server's API answer has no id");
             var application = await EnsureApplicationAsync(cli, client, ct);
             var applicationId = application.Str("id") ?? throw new CliException("the server's application answer has no id");

@@ -88,6 +88,9 @@ internal sealed class TollgateClient : IDisposable
 
     public static string ServerKey(Uri server) => server.GetLeftPart(UriPartial.Path).TrimEnd('/').ToLowerInvariant();
 
+    /// <summary>What the server says about itself: gateway URLs and its sample echo backend.</summary>
+    public Task<JsonNode> InfoAsync(CancellationToken ct) => SendAsync(HttpMethod.Get, "api/info", null, ct);
+
     // ---- Publisher ------------------------------------------------------------------------------
 
     public Task<JsonNode> ListApisAsync(string? query, CancellationToken ct) =>

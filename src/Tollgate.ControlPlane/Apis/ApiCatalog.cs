@@ -34,6 +34,8 @@ public sealed class ApiCatalog(IDbContextFactory<TollgateDb> dbFactory, ChangeFe
     {
         var plans = await PlanNamesAsync(ct);
         var errors = ApiValidator.Validate(request.ToDraft(), plans);
+        if (request.Security is not null)
+            Merge(errors, ApiSecurityValidator.Validate(ApiSecurityJson.Normalize(request.Security)));
         if (request.Publish)
             Merge(errors, ApiValidator.ValidateForPublish(request.Endpoint?.Production, request.Plans));
         if (!errors.IsEmpty)
@@ -63,7 +65,7 @@ public sealed class ApiCatalog(IDbContextFactory<TollgateDb> dbFactory, ChangeFe
             await ClearDefaultAsync(db, context, api.Id, ct);
         db.Apis.Add(api);
         await db.SaveChangesAsync(ct);
-        changes.Notify();
+        await changes.NotifyAndWaitAsync(ct);
         return api;
     }
 
@@ -71,6 +73,8 @@ public sealed class ApiCatalog(IDbContextFactory<TollgateDb> dbFactory, ChangeFe
     {
         var plans = await PlanNamesAsync(ct);
         var errors = ApiValidator.Validate(request.ToDraft(), plans);
+        if (request.Security is not null)
+            Merge(errors, ApiSecurityValidator.Validate(ApiSecurityJson.Normalize(request.Security)));
         if (!errors.IsEmpty)
             return (OpError.Validation(errors));
 
@@ -104,7 +108,7 @@ public sealed class ApiCatalog(IDbContextFactory<TollgateDb> dbFactory, ChangeFe
             await ClearDefaultAsync(db, context, api.Id, ct);
         }
         await db.SaveChangesAsync(ct);
-        changes.Notify();
+        await changes.NotifyAndWaitAsync(ct);
         return api;
     }
 
@@ -131,7 +135,7 @@ public sealed class ApiCatalog(IDbContextFactory<TollgateDb> dbFactory, ChangeFe
         api.State = next.ToString();
         api.UpdatedAt = DateTime.UtcNow;
         await db.SaveChangesAsync(ct);
-        changes.Notify();
+        await changes.NotifyAndWaitAsync(ct);
         return api;
     }
 
@@ -147,7 +151,7 @@ public sealed class ApiCatalog(IDbContextFactory<TollgateDb> dbFactory, ChangeFe
                 $"The API has {subscriptions} subscription(s): they must be removed (or the API retired) before it can be deleted."));
         db.Apis.Remove(api);
         await db.SaveChangesAsync(ct);
-        changes.Notify();
+        await changes.NotifyAndWaitAsync(ct);
         return true;
     }
 
@@ -159,6 +163,9 @@ public sealed class ApiCatalog(IDbContextFactory<TollgateDb> dbFactory, ChangeFe
         api.Plans = ApiMapping.JoinList((request.Plans ?? []).Select(p => knownPlans.First(k => k.Equals(p.Trim(), StringComparison.OrdinalIgnoreCase))));
         api.Description = request.Description?.Trim() ?? "";
         api.Tags = ApiMapping.JoinList(request.Tags?.Select(t => t.Replace(",", " ")));
+        // Security settings stay as they are when a request leaves them out.
+        if (request.Security is not null)
+            api.SecurityJson = ApiSecurityJson.Write(request.Security);
         api.UpdatedAt = now;
     }
 

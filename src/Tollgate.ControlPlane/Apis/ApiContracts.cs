@@ -15,7 +15,8 @@ public sealed record ApiRequest(
     string? Description,
     List<string>? Tags,
     bool? IsDefaultVersion,
-    bool Publish = false)
+    bool Publish = false,
+    ApiSecurity? Security = null)
 {
     public ApiDraft ToDraft() => new(Name, Context, Version, Endpoint?.Production, Endpoint?.Sandbox, Plans, Description, Tags);
 }
@@ -33,6 +34,7 @@ public sealed record ApiResponse(
     bool IsDefaultVersion,
     string Provider,
     string GatewayUrl,
+    ApiSecurity Security,
     DateTime CreatedAt,
     DateTime UpdatedAt);
 
@@ -50,5 +52,5 @@ public static class ApiMapping
         api.Id, api.Name, api.Context, api.Version,
         new EndpointDto(api.ProductionEndpoint, api.SandboxEndpoint),
         SplitList(api.Plans), api.Description, SplitList(api.Tags), api.State, api.IsDefaultVersion,
-        api.Provider, urls.For(api.Context, api.Version), api.CreatedAt, api.UpdatedAt);
+        api.Provider, urls.For(api.Context, api.Version), ApiSecurityJson.Read(api.SecurityJson), api.CreatedAt, api.UpdatedAt);
 }

@@ -62,7 +62,7 @@ public sealed class ApplicationService(
         app.Name = name;
         app.Description = request.Description?.Trim() ?? app.Description;
         await db.SaveChangesAsync(ct);
-        changes.Notify();
+        await changes.NotifyAndWaitAsync(ct);
         return ToResponse(app);
     }
 
@@ -75,10 +75,11 @@ public sealed class ApplicationService(
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         await db.Subscriptions.Where(s => s.ApplicationId == id).ExecuteDeleteAsync(ct);
         await db.ApplicationKeys.Where(k => k.ApplicationId == id).ExecuteDeleteAsync(ct);
+        await db.ApiKeys.Where(k => k.ApplicationId == id).ExecuteDeleteAsync(ct);
         db.Applications.Remove(app);
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
-        changes.Notify();
+        await changes.NotifyAndWaitAsync(ct);
         return true;
     }
 
@@ -109,7 +110,7 @@ public sealed class ApplicationService(
         };
         db.ApplicationKeys.Add(key);
         await db.SaveChangesAsync(ct);
-        changes.Notify();
+        await changes.NotifyAndWaitAsync(ct);
         return new KeyWithSecretResponse(wire, key.ConsumerKey, secret);
     }
 
@@ -125,7 +126,7 @@ public sealed class ApplicationService(
         key.SecretHash = SecretHasher.Hash(secret);
         key.TokensValidAfter = WholeSecondsNow();
         await db.SaveChangesAsync(ct);
-        changes.Notify();
+        await changes.NotifyAndWaitAsync(ct);
         return new KeyWithSecretResponse(key.KeyType, key.ConsumerKey, secret);
     }
 
@@ -142,7 +143,7 @@ public sealed class ApplicationService(
             return OpError.NotFound($"The application has no {keyType} keys.");
         key.TokensValidAfter = WholeSecondsNow().AddSeconds(1);
         await db.SaveChangesAsync(ct);
-        changes.Notify();
+        await changes.NotifyAndWaitAsync(ct);
         return true;
     }
 

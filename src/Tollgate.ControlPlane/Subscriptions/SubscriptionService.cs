@@ -63,7 +63,7 @@ public sealed class SubscriptionService(IDbContextFactory<TollgateDb> dbFactory,
         };
         db.Subscriptions.Add(subscription);
         await db.SaveChangesAsync(ct);
-        changes.Notify();
+        await changes.NotifyAndWaitAsync(ct);
         return new SubscriptionResponse(subscription.Id, api.Id, app.Id, api.Name, api.Version, api.Context,
             app.Name, app.Owner, plan, subscription.Status, subscription.CreatedAt);
     }
@@ -76,7 +76,7 @@ public sealed class SubscriptionService(IDbContextFactory<TollgateDb> dbFactory,
             return OpError.NotFound($"You have no subscription with id {id}.");
         db.Subscriptions.Remove(subscription);
         await db.SaveChangesAsync(ct);
-        changes.Notify();
+        await changes.NotifyAndWaitAsync(ct);
         return true;
     }
 
@@ -89,7 +89,7 @@ public sealed class SubscriptionService(IDbContextFactory<TollgateDb> dbFactory,
             return OpError.NotFound($"The API has no subscription with id {id}.");
         subscription.Status = status.ToString();
         await db.SaveChangesAsync(ct);
-        changes.Notify();
+        await changes.NotifyAndWaitAsync(ct);
         return (await ListAsync(apiId, subscription.ApplicationId, null, ct)).Single();
     }
 }

@@ -52,6 +52,8 @@ internal sealed class LiveConnectionRegistry : IDisposable
 
     public IReadOnlyCollection<LiveConnection> All => _connections.Values.ToArray();
 
+    public LiveConnection? Find(long id) => _connections.TryGetValue(id, out var c) ? c : null;
+
     public void CloseAll(ushort code, string reason)
     {
         foreach (var connection in _connections.Values)

@@ -11,59 +11,78 @@ namespace Tollgate.Gateway.Handshake;
 /// </summary>
 internal static class BackendRequestFactory
 {
-    // Hop-by-hop headers (RFC 9110 §7.6.1) and the ones the connector writes itself.
-    private static readonly HashSet<string> NotForwarded = new(StringComparer.OrdinalIgnoreCase)
-    {
-        "Host", "Connection", "Upgrade", "Keep-Alive", "Proxy-Connection", "Proxy-Authorization", "Proxy-Authenticate",
-        "TE", "Trailer", "Transfer-Encoding", "Content-Length", "X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host",
-    };
+    // Hop-by-hop headers (RFC 9110 §7.6.1), the ones the connector writes itself, and credentials.
+    private static readonly HashSet<string> NotForwarded = new(
+        ["Host", "Connection", "Upgrade", "Keep-Alive", "Proxy-Connection", "Proxy-Authorization", "Proxy-Authenticate",
+         "TE", "Trailer", "Transfer-Encoding", "Content-Length", "X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host",
+         "Sec-WebSocket-Protocol", .. Credentials.CredentialHeaders],
+        StringComparer.OrdinalIgnoreCase);
 
     public const string IdentityHeaderPrefix = "X-Tollgate-";
 
-    public static BackendRequest Create(HttpContext http, Uri endpoint, string rest, Credentials credentials, ConnectionIdentity identity)
+    public static BackendRequest Create(HttpContext http, Uri endpoint, string rest, Credentials credentials, ConnectionIdentity identity,
+        IReadOnlyList<KeyValuePair<string, string>> extraHeaders)
     {
-        var headers = new List<KeyValuePair<string, string>>(http.Request.Headers.Count + 6);
+        var headers = new List<KeyValuePair<string, string>>(http.Request.Headers.Count + 8);
         foreach (var (name, values) in http.Request.Headers)
         {
             if (NotForwarded.Contains(name) || name.StartsWith(IdentityHeaderPrefix, StringComparison.OrdinalIgnoreCase))
-                continue;
-            if (credentials.Source == CredentialSource.AuthorizationHeader && name.Equals("Authorization", StringComparison.OrdinalIgnoreCase))
                 continue;
             foreach (var value in values)
                 if (value is not null)
                     headers.Add(new(name, value));
         }
+        // The client's subprotocols, without a tollgate.bearer.<token> entry.
+        if (credentials.OfferedProtocols.Count > 0)
+            headers.Add(new("Sec-WebSocket-Protocol", string.Join(", ", credentials.OfferedProtocols)));
         var clientAddress = http.Connection.RemoteIpAddress?.ToString() ?? "";
         var priorForwardedFor = http.Request.Headers["X-Forwarded-For"].ToString();
         headers.Add(new("X-Forwarded-For", priorForwardedFor.Length > 0 ? $"{priorForwardedFor}, {clientAddress}" : clientAddress));
         headers.Add(new("X-Forwarded-Proto", http.Request.IsHttps ? "wss" : "ws"));
         headers.Add(new("X-Forwarded-Host", http.Request.Host.Value ?? ""));
         // Who is calling, so the backend need not parse the token (clients cannot forge these: theirs are dropped above).
-        headers.Add(new(IdentityHeaderPrefix + "Application-Id", identity.ApplicationId.ToString()));
-        headers.Add(new(IdentityHeaderPrefix + "Subscriber", identity.Subscriber));
-        headers.Add(new(IdentityHeaderPrefix + "Key-Type", identity.KeyType == Core.Applications.KeyType.Sandbox ? "sandbox" : "production"));
+        if (identity.Kind != CredentialKind.External)
+        {
+            headers.Add(new(IdentityHeaderPrefix + "Application-Id", identity.ApplicationId.ToString()));
+            headers.Add(new(IdentityHeaderPrefix + "Subscriber", identity.Subscriber));
+            headers.Add(new(IdentityHeaderPrefix + "Key-Type", identity.KeyType == Core.Applications.KeyType.Sandbox ? "sandbox" : "production"));
+            if (identity.Subscription is { } grant)
+                headers.Add(new(IdentityHeaderPrefix + "Plan", grant.Plan));
+        }
+        headers.AddRange(extraHeaders);
         return new BackendRequest(endpoint, PathAndQuery(endpoint, rest, http.Request.QueryString), headers);
     }
 
-    /// <summary>Endpoint path + rest of the client's path, then the endpoint's query and the client's query without <c>access_token</c>.</summary>
+    /// <summary>Endpoint path + rest of the client's path, then the endpoint's query and the client's query without credentials.</summary>
     internal static string PathAndQuery(Uri endpoint, string rest, QueryString clientQuery)
     {
         var path = endpoint.AbsolutePath.TrimEnd('/') + rest;
         if (path.Length == 0)
             path = "/";
         var query = new StringBuilder(endpoint.Query.TrimStart('?'));
-        if (clientQuery.HasValue)
+        var clientPart = QueryWithoutCredentials(clientQuery).TrimStart('?');
+        if (clientPart.Length > 0)
         {
-            foreach (var pair in clientQuery.Value!.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
-            {
-                var name = pair.Split('=', 2)[0];
-                if (Uri.UnescapeDataString(name).Equals(Credentials.QueryParameterName, StringComparison.Ordinal))
-                    continue;
-                if (query.Length > 0)
-                    query.Append('&');
-                query.Append(pair);
-            }
+            if (query.Length > 0)
+                query.Append('&');
+            query.Append(clientPart);
         }
         return query.Length > 0 ? $"{path}?{query}" : path;
+    }
+
+    /// <summary>The query string without <c>access_token</c>, <c>ticket</c> or API key parameters, as it was otherwise written.</summary>
+    internal static string QueryWithoutCredentials(QueryString clientQuery)
+    {
+        if (!clientQuery.HasValue)
+            return "";
+        var kept = new StringBuilder();
+        foreach (var pair in clientQuery.Value!.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var name = Uri.UnescapeDataString(pair.Split('=', 2)[0]);
+            if (Credentials.CredentialQueryParameters.Contains(name, StringComparer.OrdinalIgnoreCase))
+                continue;
+            kept.Append(kept.Length == 0 ? '?' : '&').Append(pair);
+        }
+        return kept.ToString();
     }
 }

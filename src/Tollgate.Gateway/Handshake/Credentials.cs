@@ -1,22 +1,85 @@
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Primitives;
 
 namespace Tollgate.Gateway.Handshake;
 
-/// <summary>Where the client's token came from; the gateway removes it before the backend sees the request.</summary>
-public enum CredentialSource { None, AuthorizationHeader, QueryParameter }
+/// <summary>Where a credential came from; all of them are removed before the request goes to the backend.</summary>
+public enum CredentialSource { None, AuthorizationHeader, SubProtocol, QueryParameter, Ticket, ApiKeyHeader, ApiKeyQuery }
 
-public readonly record struct Credentials(string? Token, CredentialSource Source)
+/// <summary>
+/// The credentials a client presented, read from every place browsers and other clients can use:
+/// <c>Authorization: Bearer</c>, a <c>tollgate.bearer.&lt;token&gt;</c> subprotocol entry, <c>?access_token=</c>,
+/// a single-use <c>?ticket=</c>, and an API key as <c>apikey</c>/<c>X-API-Key</c> header or <c>?apikey=</c>.
+/// </summary>
+public sealed record Credentials(
+    string? Token,
+    CredentialSource TokenSource,
+    string? ApiKey,
+    CredentialSource ApiKeySource,
+    string? RawAuthorization,
+    IReadOnlyList<string> OfferedProtocols,
+    string? TokenProtocolEntry)
 {
     public const string QueryParameterName = "access_token";
+    public const string TicketParameterName = "ticket";
+    public const string SubProtocolPrefix = "tollgate.bearer.";
 
-    /// <summary>Reads <c>Authorization: Bearer</c> first, then <c>?access_token=</c> (browsers cannot set headers on a WebSocket).</summary>
+    /// <summary>Query parameters that carry credentials; never forwarded, never logged.</summary>
+    public static readonly string[] CredentialQueryParameters = [QueryParameterName, TicketParameterName, "apikey", "api_key"];
+
+    /// <summary>Headers that carry credentials; never forwarded.</summary>
+    public static readonly string[] CredentialHeaders = ["Authorization", "apikey", "X-API-Key"];
+
+    public bool HasAny => Token is not null || ApiKey is not null || RawAuthorization is not null;
+
     public static Credentials Read(HttpRequest request)
     {
-        var header = request.Headers.Authorization.ToString();
-        if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
-            return new Credentials(header[7..].Trim(), CredentialSource.AuthorizationHeader);
-        if (request.Query.TryGetValue(QueryParameterName, out var q) && q.Count > 0 && !string.IsNullOrEmpty(q[0]))
-            return new Credentials(q[0], CredentialSource.QueryParameter);
-        return new Credentials(null, CredentialSource.None);
+        string? token = null;
+        var tokenSource = CredentialSource.None;
+        var rawAuthorization = request.Headers.Authorization.ToString();
+        if (rawAuthorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+            (token, tokenSource) = (rawAuthorization[7..].Trim(), CredentialSource.AuthorizationHeader);
+
+        var (offered, protocolEntry) = SplitProtocols(request.Headers.SecWebSocketProtocol);
+        if (token is null && protocolEntry is not null)
+            (token, tokenSource) = (protocolEntry[SubProtocolPrefix.Length..], CredentialSource.SubProtocol);
+        if (token is null && First(request.Query, QueryParameterName) is { } queryToken)
+            (token, tokenSource) = (queryToken, CredentialSource.QueryParameter);
+        if (token is null && First(request.Query, TicketParameterName) is { } ticket)
+            (token, tokenSource) = (ticket, CredentialSource.Ticket);
+
+        string? apiKey = null;
+        var apiKeySource = CredentialSource.None;
+        if ((FirstHeader(request, "apikey") ?? FirstHeader(request, "X-API-Key")) is { } headerKey)
+            (apiKey, apiKeySource) = (headerKey, CredentialSource.ApiKeyHeader);
+        else if ((First(request.Query, "apikey") ?? First(request.Query, "api_key")) is { } queryKey)
+            (apiKey, apiKeySource) = (queryKey, CredentialSource.ApiKeyQuery);
+
+        return new Credentials(token, tokenSource, apiKey, apiKeySource,
+            rawAuthorization.Length > 0 ? rawAuthorization : null, offered, protocolEntry);
     }
+
+    /// <summary>Splits the offered subprotocols, taking out a token entry so it never reaches the backend.</summary>
+    private static (IReadOnlyList<string> Offered, string? TokenEntry) SplitProtocols(StringValues header)
+    {
+        if (StringValues.IsNullOrEmpty(header))
+            return ([], null);
+        var offered = new List<string>();
+        string? tokenEntry = null;
+        foreach (var value in header)
+            foreach (var part in (value ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                if (part.StartsWith(SubProtocolPrefix, StringComparison.Ordinal) && part.Length > SubProtocolPrefix.Length)
+                    tokenEntry ??= part;
+                else
+                    offered.Add(part);
+            }
+        return (offered, tokenEntry);
+    }
+
+    private static string? First(IQueryCollection query, string name) =>
+        query.TryGetValue(name, out var v) && v.Count > 0 && !string.IsNullOrEmpty(v[0]) ? v[0] : null;
+
+    private static string? FirstHeader(HttpRequest request, string name) =>
+        request.Headers.TryGetValue(name, out var v) && v.Count > 0 && !string.IsNullOrEmpty(v[0]) ? v[0]!.Trim() : null;
 }

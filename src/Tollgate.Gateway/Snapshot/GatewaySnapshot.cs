@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using Microsoft.IdentityModel.Tokens;
+using Tollgate.Core.Apis;
 using Tollgate.Core.Applications;
 using Tollgate.Core.Lifecycle;
 
@@ -14,16 +15,24 @@ public sealed record ApiRoute(
     Uri? ProductionEndpoint,
     Uri? SandboxEndpoint,
     ApiState State,
-    bool IsDefaultVersion)
+    bool IsDefaultVersion,
+    ApiSecurity Security,
+    FrozenSet<string> AllowedOrigins)
 {
     public string Label => $"{Context}/{Version}";
 }
 
+/// <summary>An API key, known by its hash: which application and key type it stands for.</summary>
+public sealed record ApiKeyGrant(Guid KeyId, Guid ApplicationId, KeyType KeyType);
+
 /// <summary>An application's right to use an API under a plan.</summary>
 public sealed record SubscriptionGrant(Guid SubscriptionId, Guid ApiId, Guid ApplicationId, string ApplicationName, string Plan, SubscriptionStatus Status);
 
-/// <summary>How the gateway validates access tokens locally, without calling the key manager.</summary>
-public sealed record TokenTrust(string Issuer, string Audience, SecurityKey SigningKey);
+/// <summary>How the gateway validates access tokens and connection tickets locally, without calling the key manager.</summary>
+public sealed record TokenTrust(string Issuer, string Audience, SecurityKey SigningKey)
+{
+    public const string TicketAudience = "tollgate-ticket";
+}
 
 /// <summary>
 /// Everything the gateway needs to decide on a connection, immutable and swapped atomically
@@ -36,6 +45,7 @@ public sealed record GatewaySnapshot(
     FrozenDictionary<(Guid ApiId, Guid ApplicationId), SubscriptionGrant> Subscriptions,
     FrozenSet<string> RevokedTokenIds,
     FrozenDictionary<string, DateTime> KeyTokensValidAfter,
+    FrozenDictionary<string, ApiKeyGrant> ApiKeysByHash,
     TokenTrust? Trust)
 {
     public static readonly GatewaySnapshot Empty = new(0,
@@ -44,6 +54,7 @@ public sealed record GatewaySnapshot(
         FrozenDictionary<(Guid, Guid), SubscriptionGrant>.Empty,
         FrozenSet<string>.Empty,
         FrozenDictionary<string, DateTime>.Empty,
+        FrozenDictionary<string, ApiKeyGrant>.Empty,
         null);
 
     /// <summary>Builds the lookup tables from flat lists; used by the control plane's snapshot builder.</summary>
@@ -53,6 +64,7 @@ public sealed record GatewaySnapshot(
         IEnumerable<SubscriptionGrant> subscriptions,
         IEnumerable<string> revokedTokenIds,
         IEnumerable<KeyValuePair<string, DateTime>> keyValidity,
+        IEnumerable<KeyValuePair<string, ApiKeyGrant>> apiKeys,
         TokenTrust trust)
     {
         var all = routes.ToArray();
@@ -64,6 +76,7 @@ public sealed record GatewaySnapshot(
             subscriptions.ToFrozenDictionary(s => (s.ApiId, s.ApplicationId)),
             revokedTokenIds.ToFrozenSet(StringComparer.Ordinal),
             keyValidity.ToFrozenDictionary(StringComparer.Ordinal),
+            apiKeys.ToFrozenDictionary(StringComparer.Ordinal),
             trust);
     }
 }

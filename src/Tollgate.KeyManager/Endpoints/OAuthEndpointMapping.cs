@@ -13,6 +13,8 @@ public static class OAuthEndpointMapping
         app.MapPost("/oauth2/token", (HttpContext http, TokenEndpoint token) => token.HandleAsync(http)).DisableAntiforgery().AllowAnonymous();
         app.MapPost("/oauth2/introspect", (HttpContext http, IntrospectionEndpoints e) => e.IntrospectAsync(http)).DisableAntiforgery().AllowAnonymous();
         app.MapPost("/oauth2/revoke", (HttpContext http, IntrospectionEndpoints e) => e.RevokeAsync(http)).DisableAntiforgery().AllowAnonymous();
+        app.MapPost("/oauth2/ticket", (HttpContext http, TicketEndpoint e) => e.HandleAsync(http)).DisableAntiforgery().AllowAnonymous();
+        app.MapMethods("/oauth2/ticket", ["OPTIONS"], TicketEndpoint.Preflight).AllowAnonymous();
         app.MapGet("/oauth2/jwks", (SigningKeyStore keys) => Results.Json(new { keys = new[] { keys.PublicJwk() } })).AllowAnonymous();
         app.MapGet("/.well-known/oauth-authorization-server", (KeyManagerOptions o) => Results.Json(new Dictionary<string, object>
         {

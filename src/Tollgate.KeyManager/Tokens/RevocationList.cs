@@ -42,6 +42,6 @@ public sealed class RevocationList(IDbContextFactory<TollgateDb> dbFactory, Chan
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         db.RevokedTokens.Add(new RevokedTokenEntity { Jti = jti, ExpiresAt = expiresAt, RevokedAt = DateTime.UtcNow });
         await db.SaveChangesAsync(ct);
-        changes.Notify();
+        await changes.NotifyAndWaitAsync(ct);
     }
 }

@@ -1,4 +1,5 @@
 using Tollgate.ControlPlane.Users;
+using Tollgate.Gateway.Connections;
 using Tollgate.Server.Auth;
 using Tollgate.Server.Problems;
 
@@ -23,6 +24,21 @@ internal static class AdminEndpoints
             var (request, error) = await JsonBody.ReadAsync<UserRequest>(http);
             return error ?? (await users.CreateAsync(request!, http.RequestAborted)).Or(u => Results.Created($"/api/admin/users/{u.Id}", u));
         });
+
+        // Live connections of this node: list, close one, close all of an application's.
+        group.MapGet("/connections", (Guid? applicationId, Guid? apiId, LiveConnections live) =>
+        {
+            var items = live.List(applicationId, apiId);
+            return Results.Ok(new { count = items.Count, items });
+        });
+
+        group.MapDelete("/connections/{id:long}", (long id, string? reason, LiveConnections live) =>
+            live.Close(id, reason ?? "closed by an administrator") ? Results.NoContent() : Problem.NotFound($"There is no open connection {id} on this node."));
+
+        group.MapDelete("/connections", (Guid? applicationId, string? reason, LiveConnections live) =>
+            applicationId is { } app
+                ? Results.Ok(new { closed = live.CloseApplication(app, reason ?? "closed by an administrator") })
+                : Problem.Field("applicationId", "Name the application whose connections to close: ?applicationId=<id>."));
 
         group.MapGet("/settings", async (UserService users, CancellationToken ct) =>
             Results.Ok(new { selfSignup = await users.IsSelfSignupEnabledAsync(ct) }));

@@ -52,6 +52,19 @@ internal static class ApplicationEndpoints
         group.MapPost("/applications/{id:guid}/keys/{keyType}/revoke-tokens", async (Guid id, string keyType, ClaimsPrincipal user, ApplicationService apps, CancellationToken ct) =>
             (await apps.RevokeTokensAsync(user.ToActor(), id, keyType, ct)).Or(_ => Results.NoContent()));
 
+        group.MapGet("/applications/{id:guid}/api-keys", async (Guid id, ClaimsPrincipal user, ApiKeyService keys, CancellationToken ct) =>
+            (await keys.ListAsync(user.ToActor(), id, ct)).Or(items => Results.Ok(new { count = items.Count, items })));
+
+        group.MapPost("/applications/{id:guid}/api-keys", async (Guid id, HttpContext http, ApiKeyService keys) =>
+        {
+            var (request, error) = await JsonBody.ReadAsync<ApiKeyRequest>(http);
+            return error ?? (await keys.CreateAsync(http.User.ToActor(), id, request!, http.RequestAborted))
+                .Or(key => Results.Created($"/api/devportal/applications/{id}/api-keys/{key.Id}", key));
+        });
+
+        group.MapDelete("/applications/{id:guid}/api-keys/{keyId:guid}", async (Guid id, Guid keyId, ClaimsPrincipal user, ApiKeyService keys, CancellationToken ct) =>
+            (await keys.RevokeAsync(user.ToActor(), id, keyId, ct)).Or(_ => Results.NoContent()));
+
         group.MapPost("/applications/{id:guid}/keys/{keyType}/token", async (Guid id, string keyType, HttpContext http, ApplicationService apps) =>
         {
             TokenRequest? request = null;

@@ -1,5 +1,8 @@
 using Microsoft.EntityFrameworkCore;
+using System.Collections.Frozen;
+using Tollgate.ControlPlane.Apis;
 using Tollgate.Core.Applications;
+using Tollgate.Core.Validation;
 using Tollgate.Core.Lifecycle;
 using Tollgate.Gateway.Snapshot;
 using Tollgate.KeyManager;
@@ -22,10 +25,15 @@ internal sealed class SnapshotBuilder(
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var apis = await db.Apis.AsNoTracking().ToListAsync(ct);
-        var routes = apis.Select(a => new ApiRoute(
-            a.Id, a.Name, a.Context, a.Version,
-            ParseEndpoint(a.ProductionEndpoint), ParseEndpoint(a.SandboxEndpoint),
-            Enum.Parse<ApiState>(a.State), a.IsDefaultVersion));
+        var routes = apis.Select(a =>
+        {
+            var security = ApiSecurityJson.Read(a.SecurityJson);
+            return new ApiRoute(
+                a.Id, a.Name, a.Context, a.Version,
+                ParseEndpoint(a.ProductionEndpoint), ParseEndpoint(a.SandboxEndpoint),
+                Enum.Parse<ApiState>(a.State), a.IsDefaultVersion, security,
+                security.AllowedOrigins.Select(ApiSecurityValidator.NormalizeOrigin).ToFrozenSet(StringComparer.Ordinal));
+        });
 
         var subscriptions = await (
             from s in db.Subscriptions.AsNoTracking()
@@ -37,8 +45,13 @@ internal sealed class SnapshotBuilder(
         var keyValidity = await db.ApplicationKeys.AsNoTracking()
             .Select(k => new KeyValuePair<string, DateTime>(k.ConsumerKey, k.TokensValidAfter)).ToListAsync(ct);
 
+        var apiKeys = await db.ApiKeys.AsNoTracking().Select(k => new { k.KeyHash, k.Id, k.ApplicationId, k.KeyType }).ToListAsync(ct);
+
         return GatewaySnapshot.Create(version, routes, grants, revocations.Snapshot(),
-            keyValidity.Select(k => KeyValuePair.Create(k.Key, DateTime.SpecifyKind(k.Value, DateTimeKind.Utc))), _trust);
+            keyValidity.Select(k => KeyValuePair.Create(k.Key, DateTime.SpecifyKind(k.Value, DateTimeKind.Utc))),
+            apiKeys.Select(k => KeyValuePair.Create(k.KeyHash, new ApiKeyGrant(k.Id, k.ApplicationId,
+                KeyTypes.TryParse(k.KeyType, out var type) ? type : KeyType.Production))),
+            _trust);
     }
 
     private static Uri? ParseEndpoint(string? endpoint) =>

@@ -26,7 +26,9 @@ internal sealed class SnapshotPublisher(
     public async Task PublishInitialAsync(CancellationToken ct)
     {
         changes.Changed += version => _pending.Writer.TryWrite(version);
+        var included = changes.Version;
         holder.Swap(await builder.BuildAsync(++_builds, ct));
+        changes.MarkApplied(included);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -37,8 +39,11 @@ internal sealed class SnapshotPublisher(
             {
                 // A change that lands during the build queues another rebuild, so none is missed.
                 var version = ++_builds;
+                // Every change numbered up to here is committed, so this build includes it.
+                var included = changes.Version;
                 var snapshot = await builder.BuildAsync(version, stoppingToken);
                 holder.Swap(snapshot);
+                changes.MarkApplied(included);
                 logger.LogDebug("Gateway snapshot {Version} installed ({Routes} APIs, {Subscriptions} subscriptions)",
                     version, snapshot.RoutesByContextAndVersion.Count, snapshot.Subscriptions.Count);
             }

@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.DataProtection;
 using Tollgate.Core.Changes;
+using Tollgate.Gateway.Connections;
 using Tollgate.Gateway.Snapshot;
 using Tollgate.KeyManager;
 using Tollgate.KeyManager.Endpoints;
@@ -20,7 +21,7 @@ namespace Tollgate.Server.Hosting;
 /// <summary>The control plane: REST API, OAuth2 key manager, and the snapshot feed for the gateway.</summary>
 internal static class ControlPlaneHost
 {
-    public static WebApplication Build(string[] args, ServerOptions options, SnapshotHolder snapshots, ChangeFeed changes, X509Certificate2 certificate)
+    public static WebApplication Build(string[] args, ServerOptions options, SnapshotHolder snapshots, ChangeFeed changes, LiveConnections live, X509Certificate2 certificate)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
@@ -36,6 +37,7 @@ internal static class ControlPlaneHost
         services.AddSingleton(options);
         services.AddSingleton(changes);
         services.AddSingleton(snapshots);
+        services.AddSingleton(live);
         services.AddTollgateSqliteStore(Path.Combine(options.DataFolder, "tollgate.db"));
         services.AddTollgateKeyManager(options.DataFolder, new KeyManagerOptions(
             options.ControlPlaneUrl, TimeSpan.FromHours(1), TimeSpan.FromDays(14), TimeSpan.FromDays(365)));
@@ -70,6 +72,13 @@ internal static class ControlPlaneHost
         app.MapAdminApi();
         app.MapTollgatePortal();
         app.MapGet("/health", () => Results.Ok(new { status = "ok" })).AllowAnonymous();
+        app.MapGet("/api/info", () => Results.Ok(new
+        {
+            controlPlane = options.ControlPlaneUrl,
+            gateway = $"ws://{options.PublicHost}:{options.GatewayPort}",
+            gatewayTls = options.GatewayTlsPort > 0 ? $"wss://{options.PublicHost}:{options.GatewayTlsPort}" : null,
+            sampleBackend = options.EchoPort > 0 && options.Role == ServerRole.All ? options.EchoBackendUrl : null,
+        })).AllowAnonymous();
         return app;
     }
 }

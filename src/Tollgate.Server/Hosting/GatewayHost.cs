@@ -1,5 +1,6 @@
 using System.Security.Cryptography.X509Certificates;
 using Tollgate.Gateway;
+using Tollgate.Gateway.Connections;
 using Tollgate.Gateway.Snapshot;
 
 namespace Tollgate.Server.Hosting;
@@ -7,7 +8,7 @@ namespace Tollgate.Server.Hosting;
 /// <summary>The gateway's own Kestrel (ws:// and wss:// ports), apart from the control plane's so its limits and pipeline stay minimal.</summary>
 internal static class GatewayHost
 {
-    public static WebApplication Build(ServerOptions options, SnapshotHolder snapshots, X509Certificate2 certificate)
+    public static WebApplication Build(ServerOptions options, SnapshotHolder snapshots, LiveConnections live, X509Certificate2 certificate)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
@@ -25,7 +26,7 @@ internal static class GatewayHost
                 KestrelBinding.Listen(k, options.BindAddress, options.GatewayTlsPort, l => l.UseHttps(certificate));
         });
         builder.Services.AddTollgateGateway(snapshots, new GatewayOptions(
-            options.BackendConnectTimeout, options.MaxClientMessageBytes, options.MaxBackendMessageBytes, options.IdleTimeout));
+            options.BackendConnectTimeout, options.MaxClientMessageBytes, options.MaxBackendMessageBytes, options.IdleTimeout), live);
         var app = builder.Build();
         app.UseTollgateGateway();
         return app;

@@ -28,6 +28,8 @@ public sealed class ApiEntity
     public string State { get; set; } = "Created";
     public bool IsDefaultVersion { get; set; }
     public string Provider { get; set; } = "";
+    /// <summary>The API's <c>ApiSecurity</c> as JSON: a document, so new settings need no schema change.</summary>
+    public string SecurityJson { get; set; } = "";
     public DateTime CreatedAt { get; set; }
     public DateTime UpdatedAt { get; set; }
 }
@@ -59,6 +61,20 @@ public sealed class ApplicationKeyEntity
     public DateTime CreatedAt { get; set; }
     /// <summary>Tokens issued before this instant are no longer valid (secret regenerated).</summary>
     public DateTime TokensValidAfter { get; set; }
+}
+
+/// <summary>An API key of an application (an alternative to OAuth2 tokens where the API allows it).</summary>
+public sealed class ApiKeyEntity
+{
+    public Guid Id { get; set; }
+    public Guid ApplicationId { get; set; }
+    public string KeyType { get; set; } = "production";
+    public string Name { get; set; } = "";
+    /// <summary>SHA-256 of the key; the key is shown once and never stored.</summary>
+    public string KeyHash { get; set; } = "";
+    /// <summary>The first characters, so a user can tell keys apart.</summary>
+    public string Prefix { get; set; } = "";
+    public DateTime CreatedAt { get; set; }
 }
 
 public sealed class SubscriptionEntity

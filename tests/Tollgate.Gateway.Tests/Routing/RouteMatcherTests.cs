@@ -1,4 +1,6 @@
+using System.Collections.Frozen;
 using Microsoft.IdentityModel.Tokens;
+using Tollgate.Core.Apis;
 using Tollgate.Core.Lifecycle;
 using Tollgate.Gateway.Routing;
 using Tollgate.Gateway.Snapshot;
@@ -8,10 +10,11 @@ namespace Tollgate.Gateway.Tests.Routing;
 public sealed class RouteMatcherTests
 {
     private static ApiRoute Route(string context, string version, bool isDefault) =>
-        new(Guid.NewGuid(), "Api", context, version, new Uri("ws://localhost:1/echo"), null, ApiState.Published, isDefault);
+        new(Guid.NewGuid(), "Api", context, version, new Uri("ws://localhost:1/echo"), null, ApiState.Published, isDefault,
+            ApiSecurity.Default, FrozenSet<string>.Empty);
 
     private static GatewaySnapshot Snapshot(params ApiRoute[] routes) =>
-        GatewaySnapshot.Create(1, routes, [], [], [], new TokenTrust("iss", "aud", new SymmetricSecurityKey(new byte[32])));
+        GatewaySnapshot.Create(1, routes, [], [], [], [], new TokenTrust("iss", "aud", new SymmetricSecurityKey(new byte[32])));
 
     [Fact]
     public void Context_and_version_match_with_the_rest_of_the_path()

@@ -1,0 +1,27 @@
+namespace Tollgate.Core.Apis;
+
+/// <summary>
+/// How a WebSocket API is secured before the upgrade. Tollgate's own OAuth2 token check, API keys,
+/// and an external authorization URL (called with the client's credentials; only 200 allows) can be
+/// combined: with OAuth2 or API keys on, the URL is asked after Tollgate's own check; with both off,
+/// the URL alone decides.
+/// </summary>
+public sealed record ApiSecurity
+{
+    public const int DefaultAuthorizationTimeoutMs = 2000;
+
+    public bool OAuth2 { get; init; } = true;
+    public bool ApiKeys { get; init; }
+    public string? AuthorizationUrl { get; init; }
+    public int AuthorizationTimeoutMs { get; init; } = DefaultAuthorizationTimeoutMs;
+    /// <summary>How long an answer of the authorization URL is reused for the same credential; 0 = ask every time.</summary>
+    public int AuthorizationCacheSeconds { get; init; }
+    /// <summary>Headers of the authorization URL's 200 answer that are added to the backend request (identity, scopes).</summary>
+    public IReadOnlyList<string> AuthorizationResponseHeaders { get; init; } = [];
+    /// <summary>Origins allowed to open connections (e.g. https://app.example.com); empty = any origin, for non-cookie credentials.</summary>
+    public IReadOnlyList<string> AllowedOrigins { get; init; } = [];
+    /// <summary>Send the backend a short-lived JWT signed by Tollgate describing the caller (X-Tollgate-Caller).</summary>
+    public bool CallerJwt { get; init; }
+
+    public static readonly ApiSecurity Default = new();
+}
