@@ -56,6 +56,9 @@ log "npm packages (ws, wscat) into tests/node"
   fi
 ) || { echo "run-all.sh: npm install in tests/node failed" >&2; echo "0 passed, 0 failed"; exit 1; }
 
+# Debian's chromium for the portal's browser tests (Playwright never downloads a browser here).
+apt_install chromium || { echo "run-all.sh: installing chromium failed" >&2; echo "0 passed, 0 failed"; exit 1; }
+
 # ---------------------------------------------------------------- 2. build once
 log "dotnet build -c $CONFIGURATION"
 if ! dotnet build Tollgate.slnx -c "$CONFIGURATION" --nologo; then

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Tollgate.ControlPlane.Applications;
 using Tollgate.ControlPlane.Apis;
+using Tollgate.ControlPlane.Plans;
 using Tollgate.ControlPlane.Subscriptions;
 using Tollgate.ControlPlane.Users;
 
@@ -16,6 +17,8 @@ public static class ControlPlaneSetup
         services.AddSingleton<ApiKeyService>();
         services.AddSingleton<SubscriptionService>();
         services.AddSingleton<UserService>();
+        services.AddSingleton<PlanService>();
+        services.AddSingleton<EndpointProbe>();
         return services;
     }
 }

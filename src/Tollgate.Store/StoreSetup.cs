@@ -19,6 +19,17 @@ public static class StoreSetup
         await using var db = await factory.CreateDbContextAsync(ct);
         await db.Database.EnsureCreatedAsync(ct);
         if (db.Database.IsSqlite())
+        {
             await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", ct);
+            // Schema upgrades of databases created by earlier versions (EnsureCreated does not alter tables).
+            await AddColumnIfMissingAsync(db, "users", "Disabled", "INTEGER NOT NULL DEFAULT 0", ct);
+        }
+    }
+
+    private static async Task AddColumnIfMissingAsync(TollgateDb db, string table, string column, string definition, CancellationToken ct)
+    {
+        var columns = await db.Database.SqlQueryRaw<string>($"SELECT name AS Value FROM pragma_table_info('{table}')").ToListAsync(ct);
+        if (!columns.Contains(column, StringComparer.OrdinalIgnoreCase))
+            await db.Database.ExecuteSqlRawAsync($"ALTER TABLE \"{table}\" ADD COLUMN \"{column}\" {definition};", ct);
     }
 }

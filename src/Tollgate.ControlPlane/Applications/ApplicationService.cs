@@ -155,6 +155,8 @@ public sealed class ApplicationService(
             return NotFound(id);
         if (await FindKeyAsync(db, id, keyType, ct) is not { } key)
             return OpError.NotFound($"The application has no {keyType} keys: generate them first.");
+        if (await db.Users.AsNoTracking().AnyAsync(u => u.Username == app.Owner && u.Disabled, ct))
+            return OpError.Forbidden($"The owner of this application ({app.Owner}) is disabled: no tokens are issued.");
         TimeSpan? lifetime = null;
         if (validitySeconds is { } seconds)
         {

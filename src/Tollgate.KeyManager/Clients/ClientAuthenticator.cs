@@ -45,7 +45,9 @@ public sealed class ClientAuthenticator(IDbContextFactory<TollgateDb> dbFactory,
         if (key is null || !SecretHasher.Verify(secret, key.SecretHash))
             return null;
         var app = await db.Applications.AsNoTracking().FirstOrDefaultAsync(a => a.Id == key.ApplicationId, ct);
-        return app is null ? null : new AuthenticatedClient(key, app);
+        if (app is null || await db.Users.AsNoTracking().AnyAsync(u => u.Username == app.Owner && u.Disabled, ct))
+            return null; // the applications of a disabled user get no tokens
+        return new AuthenticatedClient(key, app);
     }
 
     private static (string? Id, string? Secret) ReadCredentials(HttpRequest request, IFormCollection? form)

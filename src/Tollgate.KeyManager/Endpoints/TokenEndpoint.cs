@@ -95,13 +95,15 @@ public sealed class TokenEndpoint(
             var app = await db.Applications.AsNoTracking().FirstOrDefaultAsync(a => a.Id == appId, ct);
             if (app is null)
                 return OAuthErrors.Error("invalid_grant", "The application of this refresh token no longer exists.");
+            if (await db.Users.AsNoTracking().AnyAsync(u => u.Username == app.Owner && u.Disabled, ct))
+                return OAuthErrors.Error("invalid_grant", "The owner of this application is disabled.");
             subject = new TokenSubject(stored.Username ?? app.Owner, stored.ClientId, appId, stored.KeyType, [], stored.Scope);
         }
         else
         {
             var user = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Username == stored.Username, ct);
-            if (user is null)
-                return OAuthErrors.Error("invalid_grant", "The user of this refresh token no longer exists.");
+            if (user is null || user.Disabled)
+                return OAuthErrors.Error("invalid_grant", "The user of this refresh token no longer exists or is disabled.");
             subject = new TokenSubject(user.Username, stored.ClientId, null, null, user.Roles.Split(',', StringSplitOptions.RemoveEmptyEntries), stored.Scope);
         }
         // Rotation: a refresh token works once (RFC 6819 §5.2.2.3).

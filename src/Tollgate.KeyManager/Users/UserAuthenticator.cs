@@ -28,6 +28,7 @@ public sealed class UserAuthenticator(IDbContextFactory<TollgateDb> dbFactory, L
             return null;
         }
         throttle.RecordSuccess(account);
-        return user;
+        // A disabled account answers like a wrong password: no token, no hint.
+        return user!.Disabled ? null : user;
     }
 }

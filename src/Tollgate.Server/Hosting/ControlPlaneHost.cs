@@ -13,6 +13,7 @@ using Tollgate.Server.DevPortal;
 using Tollgate.Server.GatewaySync;
 using Tollgate.Server.Publisher;
 using Tollgate.ControlPlane;
+using Tollgate.Portal;
 using Tollgate.Store;
 
 namespace Tollgate.Server.Hosting;
@@ -57,16 +58,19 @@ internal static class ControlPlaneHost
         services.AddAuthentication(BearerAuthenticationHandler.Scheme)
             .AddScheme<AuthenticationSchemeOptions, BearerAuthenticationHandler>(BearerAuthenticationHandler.Scheme, null);
         services.AddAuthorization(Policies.Configure);
+        services.AddTollgatePortal(new PortalOptions(options.BackendConnectTimeout));
 
         var app = builder.Build();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseTollgatePortal();
         app.MapOAuth2();
         app.MapPublisherApi();
         app.MapDevPortalApi();
         app.MapAdminApi();
+        app.MapTollgatePortal();
         app.MapGet("/health", () => Results.Ok(new { status = "ok" })).AllowAnonymous();
         app.MapGet("/api/info", () => Results.Ok(new
         {

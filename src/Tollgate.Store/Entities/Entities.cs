@@ -10,6 +10,8 @@ public sealed class UserEntity
     public string PasswordHash { get; set; } = "";
     public string Roles { get; set; } = "";
     public DateTime CreatedAt { get; set; }
+    /// <summary>A disabled user cannot sign in or get tokens, nor can their applications.</summary>
+    public bool Disabled { get; set; }
 }
 
 public sealed class ApiEntity
