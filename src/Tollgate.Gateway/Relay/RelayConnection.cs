@@ -267,6 +267,11 @@ internal sealed class RelayConnection
                     }
 
                     var stop = Scan(buffer.AsSpan(0, filled), out int end, out long payloadBytes, out int messages, out ushort? closeCode, out string? closeReason);
+                    if (stop == Stop.Close && _forwarding)
+                    {
+                        // Recorded before the frame is forwarded: once it is, the other side's reply may race this pump.
+                        relay.SetResult(new RelayResult(closeCode, closeReason, _fromClient ? RelayCloser.Client : RelayCloser.Backend, null));
+                    }
 
                     if (_forwarding && end > 0)
                     {
@@ -315,10 +320,6 @@ internal sealed class RelayConnection
                     switch (stop)
                     {
                         case Stop.Close:
-                            if (_forwarding)
-                            {
-                                relay.SetResult(new RelayResult(closeCode, closeReason, _fromClient ? RelayCloser.Client : RelayCloser.Backend, null));
-                            }
                             relay.BeginClosing();
                             return; // nothing may follow a close frame (RFC 6455 5.5.1)
                         case Stop.PendingClose:
