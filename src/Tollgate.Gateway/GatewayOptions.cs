@@ -8,6 +8,7 @@ public sealed record GatewayOptions(
     long MaxClientMessageBytes,
     long MaxBackendMessageBytes,
     TimeSpan IdleTimeout,
+    TimeSpan PingInterval = default,
     int MaxConnectionsPerClient = 0,
     bool AcceptAnyBackendCertificate = false)
 {
@@ -16,5 +17,6 @@ public sealed record GatewayOptions(
         MaxMessageBytes = MaxClientMessageBytes,
         MaxBackendMessageBytes = MaxBackendMessageBytes,
         IdleTimeout = IdleTimeout,
+        PingInterval = PingInterval,
     };
 }

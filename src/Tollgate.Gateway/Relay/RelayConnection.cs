@@ -19,8 +19,12 @@ internal sealed class RelayConnection
     // Side.WriteState values.
     private const int Idle = 0;     // nobody writes; the owner may start a frame, the gateway may send its close
     private const int Writing = 1;  // the owner is writing, or is between reads in the middle of a frame
-    private const int Closing = 2;  // a gateway close frame is being written
-    private const int Closed = 3;   // a close frame went out, or the side is gone: no more writes
+    private const int Pinging = 2;  // a gateway keep-alive ping is being written (between frames); the owner waits for it
+    private const int Closing = 3;  // a gateway close frame is being written
+    private const int Closed = 4;   // a close frame went out, or the side is gone: no more writes
+
+    /// <summary>An unmasked ping without payload: the gateway's keep-alive to the client.</summary>
+    private static readonly byte[] PingFrame = [0x80 | FrameHeader.Ping, 0x00];
 
     private readonly Side _client;
     private readonly Side _backend;
@@ -32,6 +36,7 @@ internal sealed class RelayConnection
     private int _closing;
     private int _closeRequested;
     private long _lastActivity;
+    private long _lastPing;
 
     internal RelayConnection(
         Stream client, Stream backend, ReadOnlyMemory<byte> backendLeftover,
@@ -49,9 +54,14 @@ internal sealed class RelayConnection
         _io = CancellationTokenSource.CreateLinkedTokenSource(abort);
         _ioToken = _io.Token;
         _lastActivity = Environment.TickCount64;
-        if (options.IdleTimeout > TimeSpan.Zero)
+        if (options.IdleTimeout > TimeSpan.Zero || options.PingInterval > TimeSpan.Zero)
         {
-            var period = TimeSpan.FromMilliseconds(Math.Max(10, options.IdleTimeout.TotalMilliseconds / 4));
+            double periodMs = double.MaxValue;
+            if (options.IdleTimeout > TimeSpan.Zero)
+                periodMs = options.IdleTimeout.TotalMilliseconds / 4;
+            if (options.PingInterval > TimeSpan.Zero)
+                periodMs = Math.Min(periodMs, options.PingInterval.TotalMilliseconds / 2);
+            var period = TimeSpan.FromMilliseconds(Math.Max(10, periodMs));
             _idleTimer = new Timer(static s => ((RelayConnection)s!).CheckIdle(), this, period, period);
         }
         Completion = RunAsync(backendLeftover);
@@ -176,10 +186,55 @@ internal sealed class RelayConnection
 
     private void CheckIdle()
     {
-        long idleMs = Environment.TickCount64 - Volatile.Read(ref _lastActivity);
-        if (Volatile.Read(ref _closing) == 0 && idleMs >= (long)_options.IdleTimeout.TotalMilliseconds)
+        if (Volatile.Read(ref _closing) != 0)
+        {
+            return;
+        }
+        long now = Environment.TickCount64;
+        long idleMs = now - Volatile.Read(ref _lastActivity);
+        if (_options.IdleTimeout > TimeSpan.Zero && idleMs >= (long)_options.IdleTimeout.TotalMilliseconds)
         {
             CloseBoth(1001, "idle timeout", $"no traffic for {idleMs} ms");
+            return;
+        }
+        // A quiet connection gets a ping; a live client's pong counts as traffic (and is relayed on to the
+        // backend as an unsolicited pong, which RFC 6455 5.5.3 allows), a dead one's silence runs into the idle time-out.
+        long pingMs = (long)_options.PingInterval.TotalMilliseconds;
+        if (pingMs > 0 && idleMs >= pingMs && now - _lastPing >= pingMs)
+        {
+            _lastPing = now;
+            SendPing(_client);
+        }
+    }
+
+    /// <summary>Writes a ping to <paramref name="side"/> if nobody is writing to it (a busy side needs no keep-alive).</summary>
+    private void SendPing(Side side)
+    {
+        if (Interlocked.CompareExchange(ref side.WriteState, Pinging, Idle) != Idle)
+        {
+            return;
+        }
+        side.PingWrite = WritePingAsync(side);
+    }
+
+    private async Task WritePingAsync(Side side)
+    {
+        try
+        {
+            await side.Stream.WriteAsync(PingFrame, _ioToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            // The side is gone; its pump finds out on its next read or write.
+        }
+        finally
+        {
+            // Release, then look for a close requested meanwhile (same handshake as the pumps use).
+            if (Interlocked.CompareExchange(ref side.WriteState, Idle, Pinging) == Pinging
+                && Volatile.Read(ref side.PendingClose) is not null)
+            {
+                _ = FlushCloseAsync(side);
+            }
         }
     }
 
@@ -205,6 +260,7 @@ internal sealed class RelayConnection
         public int WriteState;
         public CloseRequest? PendingClose;
         public Task CloseWrite = Task.CompletedTask;
+        public Task PingWrite = Task.CompletedTask;
         public string Name => IsBackend ? "backend" : "client";
     }
 
@@ -275,7 +331,7 @@ internal sealed class RelayConnection
 
                     if (_forwarding && end > 0)
                     {
-                        if (!_owning && Interlocked.CompareExchange(ref target.WriteState, Writing, Idle) != Idle)
+                        if (!await TakeTargetAsync().ConfigureAwait(false))
                         {
                             StopForwarding();
                         }
@@ -357,6 +413,39 @@ internal sealed class RelayConnection
             finally
             {
                 ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+
+        /// <summary>
+        /// Becomes the target's writer: at once when it is idle, after the gateway's ping when one is being written;
+        /// false when the target is closing or gone.
+        /// </summary>
+        private async ValueTask<bool> TakeTargetAsync()
+        {
+            if (_owning)
+            {
+                return true;
+            }
+            while (true)
+            {
+                int previous = Interlocked.CompareExchange(ref target.WriteState, Writing, Idle);
+                if (previous == Idle)
+                {
+                    return true;
+                }
+                if (previous != Pinging)
+                {
+                    return false;
+                }
+                var ping = Volatile.Read(ref target.PingWrite);
+                if (ping.IsCompleted)
+                {
+                    await Task.Yield(); // the pinger has not published its task yet, or is just releasing
+                }
+                else
+                {
+                    await ping.ConfigureAwait(false);
+                }
             }
         }
 

@@ -24,6 +24,9 @@ internal sealed record RelayOptions
     /// <summary>Close both sides with 1001 after this long without any bytes either way; zero = never.</summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.Zero;
 
+    /// <summary>After this long without traffic the gateway pings the client; zero = never. Pongs count as traffic.</summary>
+    public TimeSpan PingInterval { get; init; } = TimeSpan.Zero;
+
     /// <summary>Once closing started, how long to wait for the close frames of both sides before dropping the connections.</summary>
     public TimeSpan CloseHandshakeTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
@@ -33,6 +36,7 @@ internal sealed record RelayOptions
         ArgumentOutOfRangeException.ThrowIfNegative(MaxMessageBytes, nameof(MaxMessageBytes));
         ArgumentOutOfRangeException.ThrowIfNegative(MaxBackendMessageBytes, nameof(MaxBackendMessageBytes));
         ArgumentOutOfRangeException.ThrowIfLessThan(IdleTimeout, TimeSpan.Zero, nameof(IdleTimeout));
+        ArgumentOutOfRangeException.ThrowIfLessThan(PingInterval, TimeSpan.Zero, nameof(PingInterval));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(CloseHandshakeTimeout, TimeSpan.Zero, nameof(CloseHandshakeTimeout));
     }
 }

@@ -29,7 +29,7 @@ internal static class GatewayHost
         });
         builder.Services.AddTollgateGateway(snapshots, new GatewayOptions(
             options.BackendConnectTimeout, options.MaxClientMessageBytes, options.MaxBackendMessageBytes, options.IdleTimeout,
-            options.MaxConnectionsPerClient), live);
+            options.PingInterval, options.MaxConnectionsPerClient), live);
         var app = builder.Build();
         app.UseTollgateGateway();
         return app;

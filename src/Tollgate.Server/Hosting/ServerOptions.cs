@@ -18,6 +18,7 @@ internal sealed record ServerOptions(
     long MaxClientMessageBytes,
     long MaxBackendMessageBytes,
     TimeSpan IdleTimeout,
+    TimeSpan PingInterval,
     TimeSpan HandshakeTimeout,
     int MaxConnectionsPerClient,
     string? TlsCertificate,
@@ -52,7 +53,9 @@ internal sealed record ServerOptions(
             TimeSpan.FromSeconds(Number(config, "backend-connect-timeout", 10, 1, 300)),
             Number(config, "max-message-bytes", 16 * 1024 * 1024, 0, long.MaxValue),
             Number(config, "max-backend-message-bytes", 16 * 1024 * 1024, 0, long.MaxValue),
-            TimeSpan.FromSeconds(Number(config, "idle-timeout", 0, 0, 7 * 24 * 3600)),
+            // Quiet connections are pinged every 30 s; one whose client stopped answering closes after 2 minutes.
+            TimeSpan.FromSeconds(Number(config, "idle-timeout", 120, 0, 7 * 24 * 3600)),
+            TimeSpan.FromSeconds(Number(config, "ping-interval", 30, 0, 3600)),
             TimeSpan.FromSeconds(Number(config, "handshake-timeout", 10, 1, 300)),
             (int)Number(config, "max-connections-per-client", 1000, 0, 1_000_000),
             config["tls-cert"],
