@@ -29,8 +29,10 @@ internal static class GatewayHost
         });
         builder.Services.AddTollgateGateway(snapshots, new GatewayOptions(
             options.BackendConnectTimeout, options.MaxClientMessageBytes, options.MaxBackendMessageBytes, options.IdleTimeout,
-            options.PingInterval, options.MaxConnectionsPerClient), live);
+            options.PingInterval, options.MaxConnectionsPerClient, options.AcceptAnyBackendCertificate), live);
         var app = builder.Build();
+        if (options.AcceptAnyBackendCertificate)
+            app.Logger.LogWarning("--backend-accept-any-certificate is on: wss:// backends' certificates are NOT checked. Use it only for test backends.");
         app.UseTollgateGateway();
         return app;
     }

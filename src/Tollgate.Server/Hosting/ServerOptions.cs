@@ -23,7 +23,8 @@ internal sealed record ServerOptions(
     int MaxConnectionsPerClient,
     string? TlsCertificate,
     string? TlsKey,
-    string? TlsCertificatePassword)
+    string? TlsCertificatePassword,
+    bool AcceptAnyBackendCertificate)
 {
     public bool RunsControlPlane => Role is ServerRole.All or ServerRole.ControlPlane;
     public bool RunsGateway => Role is ServerRole.All or ServerRole.Gateway;
@@ -60,8 +61,16 @@ internal sealed record ServerOptions(
             (int)Number(config, "max-connections-per-client", 1000, 0, 1_000_000),
             config["tls-cert"],
             config["tls-key"],
-            config["tls-cert-password"]);
+            config["tls-cert-password"],
+            Flag(config, "backend-accept-any-certificate"));
     }
+
+    private static bool Flag(IConfiguration config, string key) => config[key] switch
+    {
+        null or "false" or "0" => false,
+        "true" or "1" or "" => true,
+        var other => throw new OptionsException($"--{key} '{other}' is not valid: use true or false."),
+    };
 
     private static int Port(IConfiguration config, string key, int fallback, bool allowZero = false)
     {
