@@ -8,6 +8,7 @@ using Tollgate.Gateway.Handshake;
 using Tollgate.Gateway.Relay;
 using Tollgate.Gateway.Routing;
 using Tollgate.Gateway.Snapshot;
+using Tollgate.Gateway.Throttling;
 
 namespace Tollgate.Gateway;
 
@@ -21,6 +22,7 @@ internal sealed class GatewayRequestHandler(
     HandshakeValidator validator,
     BackendConnector backends,
     LiveConnectionRegistry connections,
+    ThrottleService throttling,
     GatewayOptions options,
     ILogger<GatewayRequestHandler> logger)
 {
@@ -53,6 +55,16 @@ internal sealed class GatewayRequestHandler(
             return;
         }
 
+        // Connection limits and spent quotas answer 429 before the backend is even called.
+        var connectionId = connections.NextId();
+        var (throttle, throttled) = throttling.Open(snapshot, match.Route, identity!, connectionId);
+        if (throttled is not null)
+        {
+            await RefuseAsync(http, throttled, match.Route);
+            return;
+        }
+        using var _ = throttle; // releases the connection slots however this ends
+
         var request = BackendRequestFactory.Create(http, endpoint!, match.Rest, credentials, identity!);
         var backend = await backends.ConnectAsync(request, options.BackendConnectTimeout, http.RequestAborted);
         if (backend.Outcome != BackendOutcome.Upgraded)
@@ -82,8 +94,9 @@ internal sealed class GatewayRequestHandler(
         var counters = new RelayCounters();
         // From here the relay owns both streams and disposes them when the connection ends.
         // Not RequestAborted: Kestrel trips it as soon as the client drops, before the relay could tell the backend (1001).
-        var relay = WebSocketRelay.Start(client, backend.Stream!, backend.Leftover, _relayOptions, counters);
-        var live = new LiveConnection(connections.NextId(), match.Route, identity!, DateTime.UtcNow, counters, (code, reason) => relay.RequestClose(code, reason));
+        var relay = WebSocketRelay.Start(client, backend.Stream!, backend.Leftover, _relayOptions, counters,
+            upstreamGate: throttle!.Upstream, downstreamGate: throttle.Downstream);
+        var live = new LiveConnection(connectionId, match.Route, identity!, DateTime.UtcNow, counters, (code, reason) => relay.RequestClose(code, reason), throttle);
         connections.Add(live);
         RelayResult? result = null;
         try
@@ -97,6 +110,8 @@ internal sealed class GatewayRequestHandler(
         {
             connections.Remove(live.Id);
             AccessLog.Connection(logger, live, http, result, handshakeMs, Stopwatch.GetElapsedTime(started));
+            if (throttle.Shaped != 0 || throttle.Dropped != 0)
+                AccessLog.Throttled(logger, live, throttle.Shaped, throttle.Dropped);
         }
     }
 
@@ -127,6 +142,8 @@ internal sealed class GatewayRequestHandler(
         http.Response.StatusCode = refusal.Status;
         if (refusal.WwwAuthenticate is not null)
             http.Response.Headers.WWWAuthenticate = refusal.WwwAuthenticate;
+        if (refusal.RetryAfterSeconds is { } retryAfter)
+            http.Response.Headers.RetryAfter = retryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
         http.Response.Headers.CacheControl = "no-store";
         await Results.Problem(title: refusal.Message, statusCode: refusal.Status,
             type: $"https://tollgate.dev/problems/gateway/{refusal.Reason}").ExecuteAsync(http);

@@ -13,12 +13,18 @@ public static class StoreSetup
         return services;
     }
 
-    /// <summary>Creates the schema on first start and turns on WAL so readers never wait for the writer.</summary>
+    /// <summary>
+    /// Creates the schema on first start, upgrades a database made by an older version (EnsureCreated does not touch
+    /// an existing one), and turns on WAL so readers never wait for the writer.
+    /// </summary>
     public static async Task InitializeAsync(IDbContextFactory<TollgateDb> factory, CancellationToken ct = default)
     {
         await using var db = await factory.CreateDbContextAsync(ct);
         await db.Database.EnsureCreatedAsync(ct);
         if (db.Database.IsSqlite())
+        {
+            await SchemaUpgrades.ApplyAsync(db, ct);
             await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", ct);
+        }
     }
 }

@@ -2,6 +2,7 @@ using System.Collections.Frozen;
 using Microsoft.IdentityModel.Tokens;
 using Tollgate.Core.Applications;
 using Tollgate.Core.Lifecycle;
+using Tollgate.Core.Plans;
 
 namespace Tollgate.Gateway.Snapshot;
 
@@ -14,13 +15,16 @@ public sealed record ApiRoute(
     Uri? ProductionEndpoint,
     Uri? SandboxEndpoint,
     ApiState State,
-    bool IsDefaultVersion)
+    bool IsDefaultVersion,
+    ApiThrottling? Throttling = null)
 {
     public string Label => $"{Context}/{Version}";
 }
 
 /// <summary>An application's right to use an API under a plan.</summary>
-public sealed record SubscriptionGrant(Guid SubscriptionId, Guid ApiId, Guid ApplicationId, string ApplicationName, string Plan, SubscriptionStatus Status);
+/// <param name="ApplicationPolicy">The plan whose limits apply to all of the application's subscriptions together; null for none.</param>
+public sealed record SubscriptionGrant(Guid SubscriptionId, Guid ApiId, Guid ApplicationId, string ApplicationName, string Plan, SubscriptionStatus Status,
+    string? ApplicationPolicy = null);
 
 /// <summary>How the gateway validates access tokens locally, without calling the key manager.</summary>
 public sealed record TokenTrust(string Issuer, string Audience, SecurityKey SigningKey);
@@ -38,6 +42,9 @@ public sealed record GatewaySnapshot(
     FrozenDictionary<string, DateTime> KeyTokensValidAfter,
     TokenTrust? Trust)
 {
+    /// <summary>Business plans by name (case-insensitive): what throttling enforces for subscriptions and application policies.</summary>
+    public FrozenDictionary<string, BusinessPlan> Plans { get; init; } = FrozenDictionary<string, BusinessPlan>.Empty;
+
     public static readonly GatewaySnapshot Empty = new(0,
         FrozenDictionary<string, ApiRoute>.Empty,
         FrozenDictionary<string, ApiRoute>.Empty,
@@ -53,9 +60,11 @@ public sealed record GatewaySnapshot(
         IEnumerable<SubscriptionGrant> subscriptions,
         IEnumerable<string> revokedTokenIds,
         IEnumerable<KeyValuePair<string, DateTime>> keyValidity,
-        TokenTrust trust)
+        TokenTrust trust,
+        IEnumerable<BusinessPlan>? plans = null)
     {
         var all = routes.ToArray();
+        var planTable = (plans ?? []).ToFrozenDictionary(p => p.Name, StringComparer.OrdinalIgnoreCase);
         return new GatewaySnapshot(
             version,
             all.ToFrozenDictionary(r => $"{r.Context}/{r.Version}", StringComparer.Ordinal),
@@ -64,6 +73,9 @@ public sealed record GatewaySnapshot(
             subscriptions.ToFrozenDictionary(s => (s.ApiId, s.ApplicationId)),
             revokedTokenIds.ToFrozenSet(StringComparer.Ordinal),
             keyValidity.ToFrozenDictionary(StringComparer.Ordinal),
-            trust);
+            trust)
+        {
+            Plans = planTable,
+        };
     }
 }

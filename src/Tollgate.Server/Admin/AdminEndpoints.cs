@@ -18,6 +18,7 @@ internal static class AdminEndpoints
     public static void MapAdminApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/admin").RequireAuthorization(Policies.Admin);
+        group.MapPlanApi();
 
         group.MapGet("/users", async (IDbContextFactory<TollgateDb> dbFactory, CancellationToken ct) =>
         {

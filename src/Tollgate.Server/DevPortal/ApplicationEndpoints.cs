@@ -24,11 +24,11 @@ internal static class ApplicationEndpoints
             await using var db = await dbFactory.CreateDbContextAsync(ct);
             var owner = user.IsAdmin() ? null : user.UserName();
             var items = await db.Applications.AsNoTracking().Where(a => owner == null || a.Owner == owner)
-                .OrderBy(a => a.Name).Select(a => new ApplicationResponse(a.Id, a.Name, a.Description, a.Owner, a.CreatedAt)).ToListAsync(ct);
+                .OrderBy(a => a.Name).Select(a => new ApplicationResponse(a.Id, a.Name, a.Description, a.Owner, a.CreatedAt, a.ThrottlingPolicy ?? Core.Plans.DefaultPlans.Unlimited)).ToListAsync(ct);
             return Results.Ok(new { count = items.Count, items });
         });
 
-        group.MapPost("/applications", async (HttpContext http, IDbContextFactory<TollgateDb> dbFactory) =>
+        group.MapPost("/applications", async (HttpContext http, IDbContextFactory<TollgateDb> dbFactory, ChangeFeed changes) =>
         {
             var (request, error) = await JsonBody.ReadAsync<ApplicationRequest>(http);
             if (error is not null)
@@ -44,7 +44,10 @@ internal static class ApplicationEndpoints
             var name = request.Name!.Trim();
             if (await db.Applications.AnyAsync(a => a.Owner == owner && a.Name == name, ct))
                 return Problem.Conflict($"You already have an application named '{name}': choose another name.", "name");
-            var app = new ApplicationEntity { Id = Guid.NewGuid(), Name = name, Description = request.Description?.Trim() ?? "", Owner = owner, CreatedAt = DateTime.UtcNow };
+            var (policyOk, policy, policyProblem) = await ResolvePolicyAsync(db, request.ThrottlingPolicy, ct);
+            if (!policyOk)
+                return policyProblem!;
+            var app = new ApplicationEntity { Id = Guid.NewGuid(), Name = name, Description = request.Description?.Trim() ?? "", Owner = owner, CreatedAt = DateTime.UtcNow, ThrottlingPolicy = policy };
             db.Applications.Add(app);
             await db.SaveChangesAsync(ct);
             return Results.Created($"/api/devportal/applications/{app.Id}", ToResponse(app));
@@ -56,7 +59,7 @@ internal static class ApplicationEndpoints
             return await FindOwnAsync(db, id, user, ct) is { } app ? Results.Ok(ToResponse(app)) : NotFound(id);
         });
 
-        group.MapPut("/applications/{id:guid}", async (Guid id, HttpContext http, IDbContextFactory<TollgateDb> dbFactory) =>
+        group.MapPut("/applications/{id:guid}", async (Guid id, HttpContext http, IDbContextFactory<TollgateDb> dbFactory, ChangeFeed changes) =>
         {
             var (request, error) = await JsonBody.ReadAsync<ApplicationRequest>(http);
             if (error is not null)
@@ -73,7 +76,15 @@ internal static class ApplicationEndpoints
                 return Problem.Conflict($"You already have an application named '{name}': choose another name.", "name");
             app.Name = name;
             app.Description = request.Description?.Trim() ?? app.Description;
+            if (request.ThrottlingPolicy is not null)
+            {
+                var (policyOk, policy, policyProblem) = await ResolvePolicyAsync(db, request.ThrottlingPolicy, ct);
+                if (!policyOk)
+                    return policyProblem!;
+                app.ThrottlingPolicy = policy;
+            }
             await db.SaveChangesAsync(ct);
+            changes.Notify(); // the name and the policy reach the gateway's snapshot
             return Results.Ok(ToResponse(app));
         });
 
@@ -196,5 +207,18 @@ internal static class ApplicationEndpoints
 
     private static IResult NotFound(Guid id) => Problem.NotFound($"You have no application with id {id}.");
 
-    private static ApplicationResponse ToResponse(ApplicationEntity a) => new(a.Id, a.Name, a.Description, a.Owner, a.CreatedAt);
+    private static ApplicationResponse ToResponse(ApplicationEntity a) =>
+        new(a.Id, a.Name, a.Description, a.Owner, a.CreatedAt, a.ThrottlingPolicy ?? Core.Plans.DefaultPlans.Unlimited);
+
+    /// <summary>The application policy as stored: a known plan's canonical name, or null for none.</summary>
+    private static async Task<(bool Ok, string? Policy, IResult? Problem)> ResolvePolicyAsync(TollgateDb db, string? requested, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(requested) || requested.Trim().Equals(Core.Plans.DefaultPlans.Unlimited, StringComparison.OrdinalIgnoreCase))
+            return (true, null, null);
+        var names = await db.Plans.AsNoTracking().Select(p => p.Name).ToListAsync(ct);
+        var name = names.FirstOrDefault(n => n.Equals(requested.Trim(), StringComparison.OrdinalIgnoreCase));
+        return name is null
+            ? (false, null, Problem.Field("throttlingPolicy", $"There is no plan named '{requested}' to use as the application's policy. Choose from: {string.Join(", ", names.Order())}."))
+            : (true, name, null);
+    }
 }

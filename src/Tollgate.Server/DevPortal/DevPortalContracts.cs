@@ -1,8 +1,12 @@
 namespace Tollgate.Server.DevPortal;
 
-internal sealed record ApplicationRequest(string? Name, string? Description);
+/// <param name="ThrottlingPolicy">A plan whose limits apply to all the application's subscriptions together; "" or "Unlimited" for none.</param>
+internal sealed record ApplicationRequest(string? Name, string? Description, string? ThrottlingPolicy = null);
 
-internal sealed record ApplicationResponse(Guid Id, string Name, string Description, string Owner, DateTime CreatedAt);
+internal sealed record ApplicationResponse(Guid Id, string Name, string Description, string Owner, DateTime CreatedAt, string ThrottlingPolicy);
+
+/// <summary>Body of <c>PUT /api/devportal/subscriptions/{id}</c>: move the subscription to another of the API's plans.</summary>
+internal sealed record SubscriptionUpdateRequest(string? Plan);
 
 internal sealed record KeyRequest(string? KeyType);
 

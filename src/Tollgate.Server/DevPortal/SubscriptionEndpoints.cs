@@ -62,6 +62,31 @@ internal static class SubscriptionEndpoints
             return Results.Created($"/api/devportal/subscriptions/{subscription.Id}", response);
         });
 
+        // Moving to another of the API's plans: live connections take the new limits within a second.
+        group.MapPut("/subscriptions/{id:guid}", async (Guid id, HttpContext http, IDbContextFactory<TollgateDb> dbFactory, ChangeFeed changes) =>
+        {
+            var (request, error) = await JsonBody.ReadAsync<SubscriptionUpdateRequest>(http);
+            if (error is not null)
+                return error;
+            if (string.IsNullOrWhiteSpace(request!.Plan))
+                return Problem.Field("plan", "plan is required: one of the API's business plans, e.g. Silver.");
+            var ct = http.RequestAborted;
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            var subscription = await db.Subscriptions.FirstOrDefaultAsync(s => s.Id == id, ct);
+            if (subscription is null || await ApplicationEndpoints.FindOwnAsync(db, subscription.ApplicationId, http.User, ct) is not { } app)
+                return Problem.NotFound($"You have no subscription with id {id}.");
+            var api = await db.Apis.AsNoTracking().FirstAsync(a => a.Id == subscription.ApiId, ct);
+            var plans = ApiMapping.SplitList(api.Plans);
+            var plan = plans.FirstOrDefault(p => p.Equals(request.Plan.Trim(), StringComparison.OrdinalIgnoreCase));
+            if (plan is null)
+                return Problem.Field("plan", $"The API {api.Name} {api.Version} does not offer plan '{request.Plan}': choose one of {string.Join(", ", plans)}.");
+            subscription.Plan = plan;
+            await db.SaveChangesAsync(ct);
+            changes.Notify();
+            return Results.Ok(new SubscriptionResponse(subscription.Id, api.Id, app.Id, api.Name, api.Version, api.Context,
+                app.Name, app.Owner, plan, subscription.Status, subscription.CreatedAt));
+        });
+
         group.MapDelete("/subscriptions/{id:guid}", async (Guid id, ClaimsPrincipal user, IDbContextFactory<TollgateDb> dbFactory, ChangeFeed changes, CancellationToken ct) =>
         {
             await using var db = await dbFactory.CreateDbContextAsync(ct);

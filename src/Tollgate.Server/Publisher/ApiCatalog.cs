@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Tollgate.Core.Changes;
 using Tollgate.Core.Lifecycle;
+using Tollgate.Core.Plans;
 using Tollgate.Core.Validation;
 using Tollgate.Server.Hosting;
 using Tollgate.Store;
@@ -41,6 +42,7 @@ internal sealed class ApiCatalog(IDbContextFactory<TollgateDb> dbFactory, Change
     {
         var plans = await PlanNamesAsync(ct);
         var errors = ApiValidator.Validate(request.ToDraft(), plans);
+        Merge(errors, PlanValidator.ValidateApiThrottling(request.Throttling, "throttling.").Errors);
         if (request.Publish)
             Merge(errors, ApiValidator.ValidateForPublish(request.Endpoint?.Production, request.Plans));
         if (!errors.IsEmpty)
@@ -78,6 +80,7 @@ internal sealed class ApiCatalog(IDbContextFactory<TollgateDb> dbFactory, Change
     {
         var plans = await PlanNamesAsync(ct);
         var errors = ApiValidator.Validate(request.ToDraft(), plans);
+        Merge(errors, PlanValidator.ValidateApiThrottling(request.Throttling, "throttling.").Errors);
         if (!errors.IsEmpty)
             return Outcome<ApiEntity>.Fail(Problems.Problem.Validation(errors));
 
@@ -166,6 +169,12 @@ internal sealed class ApiCatalog(IDbContextFactory<TollgateDb> dbFactory, Change
         api.Plans = ApiMapping.JoinList((request.Plans ?? []).Select(p => knownPlans.First(k => k.Equals(p.Trim(), StringComparison.OrdinalIgnoreCase))));
         api.Description = request.Description?.Trim() ?? "";
         api.Tags = ApiMapping.JoinList(request.Tags?.Select(t => t.Replace(",", " ")));
+        // Left out keeps the API's policy (clients that predate it must not wipe it); {} removes it.
+        if (request.Throttling is not null)
+        {
+            var throttling = PlanValidator.ValidateApiThrottling(request.Throttling).Throttling!;
+            api.Throttling = throttling.IsUnlimited ? null : PlanJson.Serialize(throttling);
+        }
         api.UpdatedAt = now;
     }
 

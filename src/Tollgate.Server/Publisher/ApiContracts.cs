@@ -1,4 +1,5 @@
 using Tollgate.Core.Apis;
+using Tollgate.Core.Plans;
 using Tollgate.Store.Entities;
 
 namespace Tollgate.Server.Publisher;
@@ -15,7 +16,8 @@ internal sealed record ApiRequest(
     string? Description,
     List<string>? Tags,
     bool? IsDefaultVersion,
-    bool Publish = false)
+    bool Publish = false,
+    ApiThrottlingDto? Throttling = null)
 {
     public ApiDraft ToDraft() => new(Name, Context, Version, Endpoint?.Production, Endpoint?.Sandbox, Plans, Description, Tags);
 }
@@ -34,7 +36,8 @@ internal sealed record ApiResponse(
     string Provider,
     string GatewayUrl,
     DateTime CreatedAt,
-    DateTime UpdatedAt);
+    DateTime UpdatedAt,
+    ApiThrottlingDto? Throttling);
 
 internal sealed record LifecycleRequest(string? Action);
 
@@ -50,5 +53,19 @@ internal static class ApiMapping
         api.Id, api.Name, api.Context, api.Version,
         new EndpointDto(api.ProductionEndpoint, api.SandboxEndpoint),
         SplitList(api.Plans), api.Description, SplitList(api.Tags), api.State, api.IsDefaultVersion,
-        api.Provider, server.GatewayUrl(api.Context, api.Version), api.CreatedAt, api.UpdatedAt);
+        api.Provider, server.GatewayUrl(api.Context, api.Version), api.CreatedAt, api.UpdatedAt, ReadThrottling(api.Throttling));
+
+    private static ApiThrottlingDto? ReadThrottling(string? json)
+    {
+        if (json is null)
+            return null;
+        try
+        {
+            return PlanJson.ToDto(PlanJson.DeserializeApiThrottling(json));
+        }
+        catch (Exception e) when (e is FormatException or System.Text.Json.JsonException)
+        {
+            return null;
+        }
+    }
 }

@@ -76,9 +76,8 @@ internal static class PublisherEndpoints
 
         app.MapGet("/api/publisher/plans", async (IDbContextFactory<TollgateDb> dbFactory, CancellationToken ct) =>
         {
-            await using var db = await dbFactory.CreateDbContextAsync(ct);
-            var items = await db.Plans.AsNoTracking().OrderBy(p => p.Name).Select(p => new { p.Name, p.Description, p.EventsPerDay }).ToListAsync(ct);
-            return Results.Ok(new { count = items.Count, items });
+            var items = (await Admin.PlanEndpoints.LoadAsync(dbFactory, ct)).Select(Admin.PlanResponse.From).ToArray();
+            return Results.Ok(new { count = items.Length, items });
         }).RequireAuthorization(Policies.SignedIn);
     }
 }

@@ -26,6 +26,8 @@ public sealed class ApiEntity
     public string State { get; set; } = "Created";
     public bool IsDefaultVersion { get; set; }
     public string Provider { get; set; } = "";
+    /// <summary>The API-wide throttling policy as JSON (<c>PlanJson</c>); null for none. Added by schema upgrade 1.</summary>
+    public string? Throttling { get; set; }
     public DateTime CreatedAt { get; set; }
     public DateTime UpdatedAt { get; set; }
 }
@@ -35,6 +37,9 @@ public sealed class PlanEntity
     public string Name { get; set; } = "";
     public string Description { get; set; } = "";
     public long? EventsPerDay { get; set; }
+    /// <summary>The whole plan (action, limits, connection limits) as JSON (<c>PlanJson</c>). Added by schema upgrade 1;
+    /// null in a database from before it until the first start fills it in.</summary>
+    public string? Policy { get; set; }
 }
 
 public sealed class ApplicationEntity
@@ -44,6 +49,8 @@ public sealed class ApplicationEntity
     public string Description { get; set; } = "";
     public string Owner { get; set; } = "";
     public DateTime CreatedAt { get; set; }
+    /// <summary>Name of the plan whose limits apply to all the application's subscriptions together; null for none. Added by schema upgrade 1.</summary>
+    public string? ThrottlingPolicy { get; set; }
 }
 
 public sealed class ApplicationKeyEntity
