@@ -34,8 +34,8 @@ public abstract class ThrottleCounter(string key)
 /// A rate limit as GCRA (the virtual-scheduling form of a token bucket): one <c>long</c>, the theoretical arrival
 /// time (TAT) of the next unit, updated with one compare-and-swap; no lock, no allocation, no timer.
 /// Amount <c>n</c> per window <c>W</c> with burst <c>b</c>: spacing <c>T = W/n</c>, tolerance <c>b·T</c>.
-/// A message goes when the bucket is not empty and may take it into debt (so a message larger than the burst
-/// of bytes still passes, and the ones after it wait); so over any window W at most n + b units pass, plus one message.
+/// A message goes when the burst has room for it, so over any window W at most n + b units pass; a message larger
+/// than the whole byte burst goes when the bucket is full and the ones after it wait until it is paid back.
 /// </summary>
 public sealed class RateCounter(string key) : ThrottleCounter(key)
 {
@@ -51,8 +51,8 @@ public sealed class RateCounter(string key) : ThrottleCounter(key)
             long start = Math.Max(tat, nowNs);
             if (Interlocked.CompareExchange(ref _tat, start + inc, tat) == tat)
             {
-                long ahead = start - nowNs;
-                return ahead < spec.ToleranceNs ? 0 : ahead - spec.ToleranceNs + 1;
+                long ahead = start - nowNs - Room(spec, inc);
+                return ahead <= 0 ? 0 : ahead;
             }
         }
     }
@@ -65,12 +65,18 @@ public sealed class RateCounter(string key) : ThrottleCounter(key)
         {
             long tat = Volatile.Read(ref _tat);
             long start = Math.Max(tat, nowNs);
-            if (start - nowNs >= spec.ToleranceNs)
+            if (start - nowNs > Room(spec, inc))
                 return false;
             if (Interlocked.CompareExchange(ref _tat, start + inc, tat) == tat)
                 return true;
         }
     }
+
+    /// <summary>
+    /// How far ahead of now the schedule may be for <paramref name="inc"/> to fit in the burst (classic GCRA); a cost
+    /// larger than the whole burst fits only in a full bucket, and the ones after it then wait for it to be paid back.
+    /// </summary>
+    private static long Room(in RateSpec spec, long inc) => Math.Max(0, spec.ToleranceNs - inc);
 
     /// <summary>Takes <paramref name="cost"/> unconditionally (bytes of a message's later frames).</summary>
     public void Charge(long cost, in RateSpec spec, long nowNs) => Reserve(cost, spec, nowNs);
