@@ -138,7 +138,7 @@ internal sealed class ConnectionThrottle : IDisposable
             else
             {
                 if (utc == 0)
-                    utc = DateTime.UtcNow.Ticks;
+                    utc = ThrottleClock.UtcTicks(now);
                 if ((rule.EventQuota is { } e && !e.TryTake(1, rule.Limit.Events!.Value, utc))
                     || (rule.ByteQuota is { } b && !b.TryTake(bytes, rule.Limit.Bytes!.Value, utc)))
                 {

@@ -9,6 +9,11 @@ public static class ThrottleClock
     private static readonly long Start = Stopwatch.GetTimestamp();
     private static readonly double NsPerTick = 1_000_000_000.0 / Stopwatch.Frequency;
 
+    private static readonly long StartUtcTicks = DateTime.UtcNow.Ticks;
+
+    /// <summary>UTC ticks derived from the monotonic clock: no system call per message (drift over a process's life is negligible for hour/day/month windows).</summary>
+    public static long UtcTicks(long nowNs) => StartUtcTicks + nowNs / 100;
+
     public static long NowNs() => Stopwatch.Frequency == 1_000_000_000
         ? Stopwatch.GetTimestamp() - Start
         : (long)((Stopwatch.GetTimestamp() - Start) * NsPerTick);

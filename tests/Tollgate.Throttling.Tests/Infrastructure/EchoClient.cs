@@ -102,6 +102,17 @@ public sealed class EchoClient : IAsyncDisposable
         return (to - from) / (echoes[to].AtSeconds - echoes[from].AtSeconds);
     }
 
+    /// <summary>
+    /// One over the median gap between echoes <paramref name="from"/>..<paramref name="to"/>: the gateway's spacing,
+    /// unaffected by a stall of this test process (which delivers the buffered echoes at once, seen as one long gap).
+    /// </summary>
+    public double SpacingRate(int from, int to)
+    {
+        var echoes = Echoes;
+        var gaps = Enumerable.Range(from + 1, to - from).Select(i => echoes[i].AtSeconds - echoes[i - 1].AtSeconds).Order().ToArray();
+        return 1 / gaps[gaps.Length / 2];
+    }
+
     public async Task CloseAsync()
     {
         if (_ws.State == WebSocketState.Open)
