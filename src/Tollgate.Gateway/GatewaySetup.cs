@@ -5,6 +5,7 @@ using Tollgate.Gateway.Backend;
 using Tollgate.Gateway.Connections;
 using Tollgate.Gateway.Handshake;
 using Tollgate.Gateway.Snapshot;
+using Tollgate.Gateway.Throttling;
 
 namespace Tollgate.Gateway;
 
@@ -20,6 +21,8 @@ public static class GatewaySetup
         services.AddSingleton<Authorization.AuthorizationUrlClient>();
         services.AddSingleton(new TicketLedger());
         services.AddSingleton(new BackendConnector(new BackendOptions(options.AcceptAnyBackendCertificate)));
+        services.AddSingleton<IThrottleCounterStore, LocalThrottleCounterStore>();
+        services.AddSingleton<ThrottleService>();
         services.AddSingleton<LiveConnectionRegistry>();
         services.AddSingleton<GatewayRequestHandler>();
         return services;

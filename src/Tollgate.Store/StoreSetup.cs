@@ -13,23 +13,19 @@ public static class StoreSetup
         return services;
     }
 
-    /// <summary>Creates the schema on first start and turns on WAL so readers never wait for the writer.</summary>
+    /// <summary>
+    /// Creates the schema on first start, upgrades a database made by an older version (EnsureCreated does not touch
+    /// an existing one), and turns on WAL so readers never wait for the writer.
+    /// </summary>
     public static async Task InitializeAsync(IDbContextFactory<TollgateDb> factory, CancellationToken ct = default)
     {
         await using var db = await factory.CreateDbContextAsync(ct);
         await db.Database.EnsureCreatedAsync(ct);
         if (db.Database.IsSqlite())
         {
-            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", ct);
             // Schema upgrades of databases created by earlier versions (EnsureCreated does not alter tables).
-            await AddColumnIfMissingAsync(db, "users", "Disabled", "INTEGER NOT NULL DEFAULT 0", ct);
+            await SchemaUpgrades.ApplyAsync(db, ct);
+            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", ct);
         }
-    }
-
-    private static async Task AddColumnIfMissingAsync(TollgateDb db, string table, string column, string definition, CancellationToken ct)
-    {
-        var columns = await db.Database.SqlQueryRaw<string>($"SELECT name AS Value FROM pragma_table_info('{table}')").ToListAsync(ct);
-        if (!columns.Contains(column, StringComparer.OrdinalIgnoreCase))
-            await db.Database.ExecuteSqlRawAsync($"ALTER TABLE \"{table}\" ADD COLUMN \"{column}\" {definition};", ct);
     }
 }

@@ -40,7 +40,8 @@ internal sealed class RelayConnection
 
     internal RelayConnection(
         Stream client, Stream backend, ReadOnlyMemory<byte> backendLeftover,
-        RelayOptions options, RelayCounters counters, CancellationToken abort)
+        RelayOptions options, RelayCounters counters, CancellationToken abort,
+        IMessageGate? upstreamGate = null, IMessageGate? downstreamGate = null)
     {
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(backend);
@@ -64,8 +65,13 @@ internal sealed class RelayConnection
             var period = TimeSpan.FromMilliseconds(Math.Max(10, periodMs));
             _idleTimer = new Timer(static s => ((RelayConnection)s!).CheckIdle(), this, period, period);
         }
+        _upstreamGate = upstreamGate;
+        _downstreamGate = downstreamGate;
         Completion = RunAsync(backendLeftover);
     }
+
+    private readonly IMessageGate? _upstreamGate;
+    private readonly IMessageGate? _downstreamGate;
 
     public RelayCounters Counters { get; }
 
@@ -91,8 +97,8 @@ internal sealed class RelayConnection
     {
         try
         {
-            var upstream = new Pump(this, _client, _backend, _options.MaxMessageBytes, ReadOnlyMemory<byte>.Empty).RunAsync();
-            var downstream = new Pump(this, _backend, _client, _options.MaxBackendMessageBytes, backendLeftover).RunAsync();
+            var upstream = new Pump(this, _client, _backend, _options.MaxMessageBytes, ReadOnlyMemory<byte>.Empty, _upstreamGate).RunAsync();
+            var downstream = new Pump(this, _backend, _client, _options.MaxBackendMessageBytes, backendLeftover, _downstreamGate).RunAsync();
             await Task.WhenAll(upstream, downstream).ConfigureAwait(false);
             // Close frames the gateway started writing finish (or time out) before the streams go.
             await Task.WhenAll(_client.CloseWrite, _backend.CloseWrite).ConfigureAwait(false);
@@ -264,11 +270,18 @@ internal sealed class RelayConnection
         public string Name => IsBackend ? "backend" : "client";
     }
 
-    private enum Stop : byte { None, Close, PendingClose, ProtocolError, MessageTooBig, InvalidUtf8 }
+    // Shape: hold the message at the start of the buffer for a while; Limit: a throttling close; Switch: the bytes
+    // scanned so far are to be forwarded (or dropped) and what follows is not.
+    private enum Stop : byte { None, Close, PendingClose, ProtocolError, MessageTooBig, Shape, Limit, Switch, InvalidUtf8 }
 
     /// <summary>Forwards one direction. The hot path: no allocation and no lock per chunk or message.</summary>
-    private sealed class Pump(RelayConnection relay, Side source, Side target, long maxMessageBytes, ReadOnlyMemory<byte> leftover)
+    private sealed class Pump(RelayConnection relay, Side source, Side target, long maxMessageBytes, ReadOnlyMemory<byte> leftover, IMessageGate? gate)
     {
+        private readonly IMessageGate? _gate = gate;
+        private bool _admitted;           // the message at the start of the buffer was held (shape) and may now go
+        private bool _dropping;           // the frames of the current data message are being dropped
+        private long _delayNs;
+        private string? _limitReason;
         private readonly bool _fromClient = !source.IsBackend;
         private FrameScanner _scanner = new(fromClient: !source.IsBackend, maxMessageBytes,
             checkUtf8: !source.IsBackend && relay._options.ValidateClientUtf8);
@@ -322,14 +335,14 @@ internal sealed class RelayConnection
                         StopForwarding();
                     }
 
-                    var stop = Scan(buffer.AsSpan(0, filled), out int end, out long payloadBytes, out int messages, out ushort? closeCode, out string? closeReason);
-                    if (stop == Stop.Close && _forwarding)
+                    var stop = Scan(buffer.AsSpan(0, filled), out int end, out long payloadBytes, out int messages, out ushort? closeCode, out string? closeReason, out bool discard);
+                    if (stop == Stop.Close && _forwarding && !discard)
                     {
                         // Recorded before the frame is forwarded: once it is, the other side's reply may race this pump.
                         relay.SetResult(new RelayResult(closeCode, closeReason, _fromClient ? RelayCloser.Client : RelayCloser.Backend, null));
                     }
 
-                    if (_forwarding && end > 0)
+                    if (_forwarding && end > 0 && !discard)
                     {
                         if (!await TakeTargetAsync().ConfigureAwait(false))
                         {
@@ -388,6 +401,17 @@ internal sealed class RelayConnection
                                 return; // even a lenient scan cannot step over this; the time-out ends the relay
                             }
                             await ViolationAsync(stop).ConfigureAwait(false);
+                            StopForwarding();
+                            break;
+                        case Stop.Shape:
+                            // Not reading this side meanwhile is the back-pressure: TCP pushes back on the sender.
+                            await Task.Delay(TimeSpan.FromTicks(Math.Max(1, _delayNs / 100)), token).ConfigureAwait(false);
+                            _admitted = true;
+                            break;
+                        case Stop.Limit:
+                            // The close goes to the target now (this pump released it at the message boundary) and to the
+                            // source at its next frame boundary; the held message and the rest are only drained.
+                            relay.CloseBoth(1008, _limitReason ?? "rate limit exceeded", $"throttled: {_limitReason}");
                             StopForwarding();
                             break;
                     }
@@ -450,19 +474,29 @@ internal sealed class RelayConnection
         }
 
         /// <summary>Steps over frames up to the first event that needs action; <paramref name="end"/> is where it stopped.</summary>
-        private Stop Scan(ReadOnlySpan<byte> data, out int end, out long payloadBytes, out int messages, out ushort? closeCode, out string? closeReason)
+        /// <remarks>
+        /// With a gate, <paramref name="discard"/> says whether the bytes up to <paramref name="end"/> are the frames of a
+        /// dropped message (not forwarded); a run of forwarded bytes and a run of dropped ones never mix in one scan.
+        /// </remarks>
+        private Stop Scan(ReadOnlySpan<byte> data, out int end, out long payloadBytes, out int messages, out ushort? closeCode, out string? closeReason, out bool discard)
         {
             int pos = 0;
             payloadBytes = 0;
             messages = 0;
             closeCode = null;
             closeReason = null;
+            discard = _dropping && NextIsDroppedData(data);
             var stop = Stop.None;
             while (pos < data.Length)
             {
                 if (_forwarding && _scanner.AtFrameBoundary && Volatile.Read(ref target.PendingClose) is not null)
                 {
                     stop = Stop.PendingClose;
+                    break;
+                }
+                if (_dropping && !discard && pos > 0 && NextIsDroppedData(data[pos..]))
+                {
+                    stop = Stop.Switch;
                     break;
                 }
                 var ev = _scanner.Next(data[pos..], out int consumed, out var header, out bool messageEnded);
@@ -485,6 +519,53 @@ internal sealed class RelayConnection
                     stop = Stop.InvalidUtf8;
                     break;
                 }
+                if (discard)
+                {
+                    if (ev == FrameEvent.Control)
+                    {
+                        stop = Stop.Switch; // not consumed: control frames in a dropped message still go through
+                        break;
+                    }
+                    pos += consumed;
+                    if (messageEnded)
+                    {
+                        _dropping = false;
+                        stop = Stop.Switch;
+                        break;
+                    }
+                    continue;
+                }
+                if (ev == FrameEvent.DataHeader && _gate is not null && _forwarding)
+                {
+                    if (header.Opcode != FrameHeader.Continuation)
+                    {
+                        if (_admitted)
+                        {
+                            _admitted = false;
+                        }
+                        else
+                        {
+                            var decision = _gate.OnMessage(header.PayloadLength, out _delayNs, out _limitReason);
+                            if (decision != GateDecision.Pass)
+                            {
+                                // Back to just before this header: it is held, dropped or never sent.
+                                _scanner.UndoMessageStart();
+                                stop = decision switch
+                                {
+                                    GateDecision.Delay => Stop.Shape,
+                                    GateDecision.Drop => Stop.Switch,
+                                    _ => Stop.Limit,
+                                };
+                                _dropping = decision == GateDecision.Drop;
+                                break;
+                            }
+                        }
+                    }
+                    else
+                    {
+                        _gate.OnFrame(header.PayloadLength);
+                    }
+                }
                 if (ev == FrameEvent.Payload)
                 {
                     payloadBytes += consumed;
@@ -504,6 +585,16 @@ internal sealed class RelayConnection
             }
             end = pos;
             return stop;
+        }
+
+        /// <summary>While dropping: whether the bytes at the start of <paramref name="data"/> belong to the dropped message (not a control frame).</summary>
+        private bool NextIsDroppedData(ReadOnlySpan<byte> data)
+        {
+            if (!_scanner.AtFrameBoundary)
+            {
+                return true;
+            }
+            return FrameHeader.TryParse(data, out var header) == OperationStatus.Done && !header.IsControl;
         }
 
         private void StopForwarding()

@@ -12,6 +12,7 @@ internal static class AdminEndpoints
     public static void MapAdminApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/admin").RequireAuthorization(Policies.Admin);
+        group.MapPlanApi();
 
         group.MapGet("/users", async (UserService users, CancellationToken ct) =>
         {
