@@ -30,7 +30,7 @@ public sealed record ApiKeyGrant(Guid KeyId, Guid ApplicationId, KeyType KeyType
 /// <summary>An application's right to use an API under a plan.</summary>
 /// <param name="ApplicationPolicy">The plan whose limits apply to all of the application's subscriptions together; null for none.</param>
 public sealed record SubscriptionGrant(Guid SubscriptionId, Guid ApiId, Guid ApplicationId, string ApplicationName, string Plan, SubscriptionStatus Status,
-    string? ApplicationPolicy = null);
+    string? ApplicationPolicy = null, string ApplicationOwner = "");
 
 /// <summary>How the gateway validates access tokens and connection tickets locally, without calling the key manager.</summary>
 public sealed record TokenTrust(string Issuer, string Audience, SecurityKey SigningKey)

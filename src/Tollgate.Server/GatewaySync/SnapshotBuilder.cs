@@ -56,9 +56,9 @@ internal sealed class SnapshotBuilder(
         var subscriptions = await (
             from s in db.Subscriptions.AsNoTracking()
             join app in db.Applications.AsNoTracking() on s.ApplicationId equals app.Id
-            select new { s.Id, s.ApiId, s.ApplicationId, app.Name, s.Plan, s.Status, app.ThrottlingPolicy }).ToListAsync(ct);
+            select new { s.Id, s.ApiId, s.ApplicationId, app.Name, s.Plan, s.Status, app.ThrottlingPolicy, app.Owner }).ToListAsync(ct);
         var grants = subscriptions.Select(s => new SubscriptionGrant(s.Id, s.ApiId, s.ApplicationId, s.Name, s.Plan,
-            Enum.TryParse<SubscriptionStatus>(s.Status, out var status) ? status : SubscriptionStatus.Blocked, s.ThrottlingPolicy));
+            Enum.TryParse<SubscriptionStatus>(s.Status, out var status) ? status : SubscriptionStatus.Blocked, s.ThrottlingPolicy, s.Owner));
 
         var keyValidity = await db.ApplicationKeys.AsNoTracking()
             .Select(k => new KeyValuePair<string, DateTime>(k.ConsumerKey, k.TokensValidAfter)).ToListAsync(ct);
