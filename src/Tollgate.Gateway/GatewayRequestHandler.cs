@@ -117,7 +117,7 @@ internal sealed class GatewayRequestHandler(
         // Not RequestAborted: Kestrel trips it as soon as the client drops, before the relay could tell the backend (1001).
         var relay = WebSocketRelay.Start(client, backend.Stream!, backend.Leftover, RelayOptionsFor(match.Route), counters,
             upstreamGate: throttle!.Upstream, downstreamGate: throttle.Downstream);
-        var live = new LiveConnection(connectionId, match.Route, identity, DateTime.UtcNow, counters, (code, reason) => relay.RequestClose(code, reason), throttle);
+        var live = new LiveConnection(connectionId, match.Route, identity, DateTime.UtcNow, relay, throttle);
         connections.Add(live);
         RelayResult? result = null;
         try

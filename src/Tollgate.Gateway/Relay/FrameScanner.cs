@@ -61,6 +61,9 @@ internal struct FrameScanner(bool fromClient, long maxMessageBytes, bool checkUt
         _frameFin = true;
     }
 
+    /// <summary>True between the first and the last frame of a fragmented data message.</summary>
+    public readonly bool InMessage => _inMessage || _payloadRemaining > 0;
+
     /// <summary>Payload bytes of the current (possibly fragmented) data message so far.</summary>
     public readonly long MessageBytes => _messageBytes;
 

@@ -19,7 +19,7 @@ internal sealed class RelayConnection
     // Side.WriteState values.
     private const int Idle = 0;     // nobody writes; the owner may start a frame, the gateway may send its close
     private const int Writing = 1;  // the owner is writing, or is between reads in the middle of a frame
-    private const int Pinging = 2;  // a gateway keep-alive ping is being written (between frames); the owner waits for it
+    private const int Injecting = 2; // the gateway writes a frame of its own (ping, pushed message) between frames; the owner waits
     private const int Closing = 3;  // a gateway close frame is being written
     private const int Closed = 4;   // a close frame went out, or the side is gone: no more writes
 
@@ -216,18 +216,42 @@ internal sealed class RelayConnection
     /// <summary>Writes a ping to <paramref name="side"/> if nobody is writing to it (a busy side needs no keep-alive).</summary>
     private void SendPing(Side side)
     {
-        if (Interlocked.CompareExchange(ref side.WriteState, Pinging, Idle) != Idle)
+        if (Interlocked.CompareExchange(ref side.WriteState, Injecting, Idle) != Idle)
         {
             return;
         }
-        side.PingWrite = WritePingAsync(side);
+        side.InjectWrite = WriteInjectedAsync(side, PingFrame);
     }
 
-    private async Task WritePingAsync(Side side)
+    /// <summary>
+    /// Pushes a message of the gateway's own to the client (the admin API's "send to this connection"): written
+    /// between the backend's messages, never inside one. False when the client is busy right now (a message from
+    /// the backend is half way through, or the connection is closing): the caller may try again shortly.
+    /// </summary>
+    public async Task<bool> SendToClientAsync(ReadOnlyMemory<byte> payload, bool text)
+    {
+        var side = _client;
+        if (Interlocked.CompareExchange(ref side.WriteState, Injecting, Idle) != Idle)
+        {
+            return false;
+        }
+        if (Volatile.Read(ref side.MidMessage))
+        {
+            await ReleaseInjectedAsync(side).ConfigureAwait(false);
+            return false;
+        }
+        var write = WriteInjectedAsync(side, DataFrame.Build(payload.Span, text));
+        side.InjectWrite = write;
+        await write.ConfigureAwait(false);
+        Counters.Add(fromClient: false, 1, payload.Length);
+        return true;
+    }
+
+    private async Task WriteInjectedAsync(Side side, byte[] frame)
     {
         try
         {
-            await side.Stream.WriteAsync(PingFrame, _ioToken).ConfigureAwait(false);
+            await side.Stream.WriteAsync(frame, _ioToken).ConfigureAwait(false);
         }
         catch
         {
@@ -235,14 +259,15 @@ internal sealed class RelayConnection
         }
         finally
         {
-            // Release, then look for a close requested meanwhile (same handshake as the pumps use).
-            if (Interlocked.CompareExchange(ref side.WriteState, Idle, Pinging) == Pinging
-                && Volatile.Read(ref side.PendingClose) is not null)
-            {
-                _ = FlushCloseAsync(side);
-            }
+            await ReleaseInjectedAsync(side).ConfigureAwait(false);
         }
     }
+
+    /// <summary>Release, then look for a close requested meanwhile (the same handshake the pumps use).</summary>
+    private Task ReleaseInjectedAsync(Side side) =>
+        Interlocked.CompareExchange(ref side.WriteState, Idle, Injecting) == Injecting && Volatile.Read(ref side.PendingClose) is not null
+            ? FlushCloseAsync(side)
+            : Task.CompletedTask;
 
     private static async ValueTask DisposeQuietlyAsync(Stream stream)
     {
@@ -266,7 +291,9 @@ internal sealed class RelayConnection
         public int WriteState;
         public CloseRequest? PendingClose;
         public Task CloseWrite = Task.CompletedTask;
-        public Task PingWrite = Task.CompletedTask;
+        public Task InjectWrite = Task.CompletedTask;
+        /// <summary>Set by the pump writing to this side: a message to it is half way through (between its fragments).</summary>
+        public bool MidMessage;
         public string Name => IsBackend ? "backend" : "client";
     }
 
@@ -366,6 +393,7 @@ internal sealed class RelayConnection
                             if (written)
                             {
                                 relay.Counters.Add(_fromClient, messages, payloadBytes);
+                                Volatile.Write(ref target.MidMessage, _scanner.InMessage);
                                 if (stop == Stop.Close)
                                 {
                                     _owning = false;
@@ -457,11 +485,11 @@ internal sealed class RelayConnection
                 {
                     return true;
                 }
-                if (previous != Pinging)
+                if (previous != Injecting)
                 {
                     return false;
                 }
-                var ping = Volatile.Read(ref target.PingWrite);
+                var ping = Volatile.Read(ref target.InjectWrite);
                 if (ping.IsCompleted)
                 {
                     await Task.Yield(); // the pinger has not published its task yet, or is just releasing
