@@ -22,6 +22,7 @@ internal sealed class GatewayRequestHandler(
     HandshakeValidator validator,
     BackendConnector backends,
     LiveConnectionRegistry connections,
+    CallerTokens callerTokens,
     ThrottleService throttling,
     GatewayOptions options,
     ILogger<GatewayRequestHandler> logger)
@@ -86,7 +87,8 @@ internal sealed class GatewayRequestHandler(
         }
         using var _ = throttle; // releases the connection slots however this ends
 
-        var request = BackendRequestFactory.Create(http, endpoint, match.Rest, credentials, identity, backendHeaders);
+        var request = BackendRequestFactory.Create(http, endpoint, match.Rest, credentials, identity, backendHeaders,
+            callerTokens.Issue(match.Route, identity));
         var backend = await backends.ConnectAsync(request, options.BackendConnectTimeout, http.RequestAborted);
         if (backend.Outcome != BackendOutcome.Upgraded)
         {

@@ -18,6 +18,7 @@ public static class GatewaySetup
         services.AddSingleton(live);
         services.AddSingleton(options);
         services.AddSingleton<HandshakeValidator>();
+        services.AddSingleton<CallerTokens>();
         services.AddSingleton<Authorization.AuthorizationUrlClient>();
         services.AddSingleton(new TicketLedger());
         services.AddSingleton(new BackendConnector(new BackendOptions(options.AcceptAnyBackendCertificate)));

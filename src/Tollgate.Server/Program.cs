@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Tollgate.Core.Changes;
 using Tollgate.Gateway.Connections;
 using Tollgate.Gateway.Snapshot;
+using Tollgate.KeyManager.Signing;
 using Tollgate.KeyManager.Tokens;
 using Tollgate.Server.Bootstrap;
 using Tollgate.Server.EchoBackend;
@@ -57,7 +58,8 @@ await controlPlane.Services.GetRequiredService<RevocationList>().LoadAsync(Cance
 await controlPlane.Services.GetRequiredService<SnapshotPublisher>().PublishInitialAsync(CancellationToken.None);
 
 if (options.RunsGateway)
-    hosts.Add(GatewayHost.Build(options, snapshots, live, certificate));
+    hosts.Add(GatewayHost.Build(options, snapshots, live, certificate,
+        controlPlane.Services.GetRequiredService<SigningKeyStore>(), options.ControlPlaneUrl));
 if (options.EchoPort > 0 && options.Role == ServerRole.All)
     hosts.Add(EchoBackendHost.Build(options));
 
