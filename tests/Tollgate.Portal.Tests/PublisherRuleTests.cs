@@ -25,8 +25,7 @@ public sealed class PublisherRuleTests(PortalFixture fixture, ITestOutputHelper 
         await page.Locator("#name").FillAsync(name);
         await page.Locator("#context").FillAsync(context);
         await page.Locator("#version").FillAsync("2.0.0");
-        await page.Locator("#plans").SelectOptionAsync(new[] { "Bronze" });
-        await WaitForCheckAsync(page);
+        await ChangeAndWaitForCheckAsync(page, () => page.Locator("#plans").SelectOptionAsync(new[] { "Bronze" }));
         await Expect(both).ToBeHiddenAsync(); // plan but no endpoint
 
         // A bad endpoint: the error shows next to the field as you type.
@@ -41,8 +40,7 @@ public sealed class PublisherRuleTests(PortalFixture fixture, ITestOutputHelper 
 
         // Endpoint without plan: still hidden; endpoint and plan: visible.
         await page.Locator("#endpoint").FillAsync(Server.EchoEndpoint);
-        await page.Locator("#plans").SelectOptionAsync(Array.Empty<string>());
-        await WaitForCheckAsync(page);
+        await ChangeAndWaitForCheckAsync(page, () => page.Locator("#plans").SelectOptionAsync(Array.Empty<string>()));
         await Expect(both).ToBeHiddenAsync();
         await Expect(page.Locator("#error-endpoint-production")).ToBeEmptyAsync();
         await page.Locator("#plans").SelectOptionAsync(new[] { "Bronze" });
@@ -96,8 +94,7 @@ public sealed class PublisherRuleTests(PortalFixture fixture, ITestOutputHelper 
         await page.Locator("#context").FillAsync(context);
         await page.Locator("#version").FillAsync("1.0.0");
         await page.Locator("#endpoint").FillAsync(Server.EchoEndpoint);
-        await page.Locator("#plans").SelectOptionAsync(new[] { "Gold" });
-        await WaitForCheckAsync(page);
+        await ChangeAndWaitForCheckAsync(page, () => page.Locator("#plans").SelectOptionAsync(new[] { "Gold" }));
         await Expect(page.Locator("#create-and-publish")).ToBeHiddenAsync();
         await Expect(page.Locator("#no-publish-role")).ToBeVisibleAsync();
 
@@ -168,10 +165,11 @@ public sealed class PublisherRuleTests(PortalFixture fixture, ITestOutputHelper 
         await Expect(page.Locator("#signed-in-user")).ToHaveCountAsync(0);
     }
 
-    /// <summary>Waits for the as-you-type check that follows the last change.</summary>
-    private static async Task WaitForCheckAsync(IPage page)
+    /// <summary>Makes a change and waits for the as-you-type check that follows it (the counter is read first, so a fast check is not missed).</summary>
+    private static async Task ChangeAndWaitForCheckAsync(IPage page, Func<Task> change)
     {
         var before = await page.Locator("#design-api").GetAttributeAsync("data-checked");
+        await change();
         await page.WaitForFunctionAsync(
             "before => { const v = document.querySelector('#design-api').getAttribute('data-checked'); return v !== null && v !== before; }",
             before);

@@ -43,7 +43,10 @@ public sealed class PortalFixture : IAsyncLifetime
             BaseURL = Server.BaseUrl,
             ViewportSize = new ViewportSize { Width = width, Height = height },
         });
-        context.SetDefaultTimeout(15_000);
+        Assertions.SetDefaultExpectTimeout(15_000);
+        // Generous: CI machines are shared, and a browser, the server and the tests share two cores.
+        context.SetDefaultTimeout(30_000);
+        context.SetDefaultNavigationTimeout(45_000);
         return context;
     }
 
