@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
+using Tollgate.Gateway.Analytics;
 using Tollgate.Gateway.Backend;
 using Tollgate.Gateway.Connections;
 using Tollgate.Gateway.Handshake;
@@ -22,6 +23,7 @@ internal sealed class GatewayRequestHandler(
     BackendConnector backends,
     LiveConnectionRegistry connections,
     GatewayOptions options,
+    AnalyticsRecorder analytics,
     ILogger<GatewayRequestHandler> logger)
 {
     private readonly RelayOptions _relayOptions = options.ToRelayOptions();
@@ -29,6 +31,7 @@ internal sealed class GatewayRequestHandler(
     public async Task HandleAsync(HttpContext http)
     {
         var started = Stopwatch.GetTimestamp();
+        analytics.Begin(http);
         var snapshot = snapshots.Current;
         var path = http.Request.Path.Value ?? "/";
         if (RouteMatcher.Match(snapshot, path) is not { } match)
@@ -74,8 +77,10 @@ internal sealed class GatewayRequestHandler(
     private async Task ConnectAndRelayAsync(HttpContext http, IHttpUpgradeFeature upgrade, RouteMatch match, Credentials credentials,
         ConnectionIdentity identity, Uri endpoint, IReadOnlyList<KeyValuePair<string, string>> backendHeaders, long started)
     {
+        var authMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         var request = BackendRequestFactory.Create(http, endpoint, match.Rest, credentials, identity, backendHeaders);
         var backend = await backends.ConnectAsync(request, options.BackendConnectTimeout, http.RequestAborted);
+        var backendMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds - authMs;
         if (backend.Outcome != BackendOutcome.Upgraded)
         {
             logger.LogWarning("Backend of {Api} at {Endpoint} did not upgrade: {Outcome} {Error}", match.Route.Label, endpoint.GetLeftPart(UriPartial.Authority), backend.Outcome, backend.Error);
@@ -106,6 +111,7 @@ internal sealed class GatewayRequestHandler(
         var relay = WebSocketRelay.Start(client, backend.Stream!, backend.Leftover, RelayOptionsFor(match.Route), counters);
         var live = new LiveConnection(connections.NextId(), match.Route, identity, DateTime.UtcNow, counters, (code, reason) => relay.RequestClose(code, reason));
         connections.Add(live);
+        var track = analytics.Opened(live, http, authMs, backendMs);
         RelayResult? result = null;
         try
         {
@@ -117,6 +123,7 @@ internal sealed class GatewayRequestHandler(
         finally
         {
             connections.Remove(live.Id);
+            analytics.Closed(track, result, Stopwatch.GetElapsedTime(started));
             AccessLog.Connection(logger, live, http, result, handshakeMs, Stopwatch.GetElapsedTime(started));
         }
     }
@@ -157,6 +164,7 @@ internal sealed class GatewayRequestHandler(
     {
         logger.LogInformation("Refused {Status} {Reason} for {Api} from {Client}: {Message}",
             refusal.Status, refusal.Reason, route?.Label ?? http.Request.Path.Value, http.Connection.RemoteIpAddress, refusal.Message);
+        analytics.Refused(http, refusal, route);
         http.Response.StatusCode = refusal.Status;
         if (refusal.WwwAuthenticate is not null)
             http.Response.Headers.WWWAuthenticate = refusal.WwwAuthenticate;

@@ -23,6 +23,31 @@ public static class StoreSetup
             await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", ct);
             // Schema upgrades of databases created by earlier versions (EnsureCreated does not alter tables).
             await AddColumnIfMissingAsync(db, "users", "Disabled", "INTEGER NOT NULL DEFAULT 0", ct);
+            await CreateTablesIfMissingAsync(db, TollgateDb.LaterTables, ct);
+        }
+    }
+
+    /// <summary>
+    /// Creates tables (and their indexes) added after a database was first created, from the model's own DDL:
+    /// EnsureCreated does nothing on an existing database.
+    /// </summary>
+    private static async Task CreateTablesIfMissingAsync(TollgateDb db, IReadOnlyCollection<string> tables, CancellationToken ct)
+    {
+        var script = db.Database.GenerateCreateScript();
+        foreach (var raw in script.Split(';'))
+        {
+            var statement = raw.Trim();
+            if (!tables.Any(t => statement.Contains($"\"{t}\"", StringComparison.Ordinal)))
+                continue;
+            if (statement.StartsWith("CREATE TABLE ", StringComparison.Ordinal))
+                statement = "CREATE TABLE IF NOT EXISTS " + statement["CREATE TABLE ".Length..];
+            else if (statement.StartsWith("CREATE UNIQUE INDEX ", StringComparison.Ordinal))
+                statement = "CREATE UNIQUE INDEX IF NOT EXISTS " + statement["CREATE UNIQUE INDEX ".Length..];
+            else if (statement.StartsWith("CREATE INDEX ", StringComparison.Ordinal))
+                statement = "CREATE INDEX IF NOT EXISTS " + statement["CREATE INDEX ".Length..];
+            else
+                continue;
+            await db.Database.ExecuteSqlRawAsync(statement + ";", ct);
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Security.Cryptography.X509Certificates;
 using Tollgate.Gateway;
+using Tollgate.Gateway.Analytics;
 using Tollgate.Gateway.Connections;
 using Tollgate.Gateway.Snapshot;
 
@@ -8,10 +9,10 @@ namespace Tollgate.Server.Hosting;
 /// <summary>The gateway's own Kestrel (ws:// and wss:// ports), apart from the control plane's so its limits and pipeline stay minimal.</summary>
 internal static class GatewayHost
 {
-    public static WebApplication Build(ServerOptions options, SnapshotHolder snapshots, LiveConnections live, X509Certificate2 certificate)
+    public static WebApplication Build(ServerOptions options, SnapshotHolder snapshots, LiveConnections live, X509Certificate2 certificate, AnalyticsRecorder analytics)
     {
         var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
+        LogFormat.Configure(builder.Logging, options);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.WebHost.ConfigureKestrel(k =>
         {
@@ -29,9 +30,11 @@ internal static class GatewayHost
         });
         builder.Services.AddTollgateGateway(snapshots, new GatewayOptions(
             options.BackendConnectTimeout, options.MaxClientMessageBytes, options.MaxBackendMessageBytes, options.IdleTimeout,
-            options.PingInterval, options.MaxConnectionsPerClient), live);
+            options.PingInterval, options.MaxConnectionsPerClient), live, analytics);
         var app = builder.Build();
         app.UseTollgateGateway();
+        // The last counts of open connections reach the writer before the control plane stops.
+        app.Lifetime.ApplicationStopped.Register(analytics.Flush);
         return app;
     }
 }

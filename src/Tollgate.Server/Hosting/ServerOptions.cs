@@ -23,8 +23,11 @@ internal sealed record ServerOptions(
     int MaxConnectionsPerClient,
     string? TlsCertificate,
     string? TlsKey,
-    string? TlsCertificatePassword)
+    string? TlsCertificatePassword,
+    AnalyticsSettings? Analytics = null)
 {
+    public AnalyticsSettings AnalyticsOrDefault => Analytics ?? AnalyticsSettings.Default;
+
     public bool RunsControlPlane => Role is ServerRole.All or ServerRole.ControlPlane;
     public bool RunsGateway => Role is ServerRole.All or ServerRole.Gateway;
 
@@ -60,7 +63,23 @@ internal sealed record ServerOptions(
             (int)Number(config, "max-connections-per-client", 1000, 0, 1_000_000),
             config["tls-cert"],
             config["tls-key"],
-            config["tls-cert-password"]);
+            config["tls-cert-password"],
+            new AnalyticsSettings(
+                (config["analytics"] ?? "on").ToLowerInvariant() switch
+                {
+                    "on" or "true" => true,
+                    "off" or "false" => false,
+                    var other => throw new OptionsException($"--analytics '{other}' is not known: use on or off."),
+                },
+                TimeSpan.FromMilliseconds(Number(config, "analytics-flush-ms", 10_000, 50, 600_000)),
+                TimeSpan.FromDays(Number(config, "analytics-retention-days", 30, 1, 3650)),
+                Port(config, "metrics-port", 0, allowZero: true),
+                (config["log-format"] ?? "text").ToLowerInvariant() switch
+                {
+                    "text" => false,
+                    "json" => true,
+                    var other => throw new OptionsException($"--log-format '{other}' is not known: use text or json."),
+                }));
     }
 
     private static int Port(IConfiguration config, string key, int fallback, bool allowZero = false)
@@ -82,6 +101,13 @@ internal sealed record ServerOptions(
             throw new OptionsException($"--{key} '{value}' is not valid: use a whole number from {min} to {max}.");
         return n;
     }
+}
+
+/// <summary>Analytics, metrics and log settings.</summary>
+/// <param name="MetricsPort">A plain-HTTP port answering <c>GET /metrics</c> without a token (0 = none; the control plane's /metrics needs an admin token).</param>
+internal sealed record AnalyticsSettings(bool Enabled, TimeSpan FlushInterval, TimeSpan Retention, int MetricsPort, bool JsonLogs)
+{
+    public static readonly AnalyticsSettings Default = new(true, TimeSpan.FromSeconds(10), TimeSpan.FromDays(30), 0, false);
 }
 
 internal sealed class OptionsException(string message) : Exception(message);
