@@ -58,6 +58,7 @@ public sealed class TollgateServer : IAsyncDisposable
                  {
                      RepoPaths.ServerDll, "--data", DataDir, "--https-port", HttpsPort.ToString(),
                      "--gateway-port", GatewayPort.ToString(), "--gateway-tls-port", "0", "--echo-port", EchoPort.ToString(),
+                     "--analytics-flush-ms", "300", // analytics pages show traffic within a second
                  })
             psi.ArgumentList.Add(arg);
         psi.Environment["TOLLGATE_ADMIN_PASSWORD"] = AdminPassword;
