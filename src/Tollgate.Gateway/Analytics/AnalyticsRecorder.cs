@@ -115,6 +115,20 @@ public sealed class AnalyticsRecorder : IDisposable
         }
     }
 
+    /// <summary>
+    /// Messages of an open connection held back or dropped by throttling. Lock-free (two interlocked adds); the counts
+    /// reach the minute series and <c>tollgate_gateway_throttled_total</c> at the next sample, like messages do.
+    /// </summary>
+    public void Throttled(long connectionId, long messages, bool dropped)
+    {
+        if (_open.TryGetValue(connectionId, out var track))
+        {
+            Interlocked.Add(ref track.ThrottledCount, messages);
+            if (dropped)
+                Interlocked.Add(ref track.DroppedCount, messages);
+        }
+    }
+
     /// <summary>Samples live connections (deltas since the last sample) and hands what was aggregated to the writer.</summary>
     public void Flush()
     {
@@ -167,9 +181,14 @@ public sealed class AnalyticsRecorder : IDisposable
         var c = track.Live.Counters;
         long mi = c.MessagesIn, bi = c.BytesIn, mo = c.MessagesOut, bo = c.BytesOut;
         long dmi = mi - track.MessagesIn, dbi = bi - track.BytesIn, dmo = mo - track.MessagesOut, dbo = bo - track.BytesOut;
+        long th = Interlocked.Read(ref track.ThrottledCount), dr = Interlocked.Read(ref track.DroppedCount);
+        long dth = th - track.ThrottledReported, ddr = dr - track.DroppedReported;
         track.MessagesIn = mi; track.BytesIn = bi; track.MessagesOut = mo; track.BytesOut = bo;
+        track.ThrottledReported = th; track.DroppedReported = dr;
         bucket.MessagesIn += dmi; bucket.BytesIn += dbi; bucket.MessagesOut += dmo; bucket.BytesOut += dbo;
+        bucket.Throttled += dth; bucket.Dropped += ddr;
         var api = new KeyValuePair<string, object?>("api", track.Live.Route.Label);
+        if (dth != 0) _metrics.Throttled.Add(dth, api);
         if (dmi != 0) _metrics.Messages.Add(dmi, api, new("direction", "in"));
         if (dmo != 0) _metrics.Messages.Add(dmo, api, new("direction", "out"));
         if (dbi != 0) _metrics.Bytes.Add(dbi, api, new("direction", "in"));
@@ -211,7 +230,9 @@ public sealed class AnalyticsRecorder : IDisposable
         public double AuthMs { get; } = authMs;
         public double BackendMs { get; } = backendMs;
         // What was already reported (guarded by the recorder's gate).
-        public long MessagesIn, BytesIn, MessagesOut, BytesOut;
+        public long MessagesIn, BytesIn, MessagesOut, BytesOut, ThrottledReported, DroppedReported;
+        // Written by the throttler (interlocked), read by the sampler.
+        public long ThrottledCount, DroppedCount;
     }
 
     private sealed class Bucket
