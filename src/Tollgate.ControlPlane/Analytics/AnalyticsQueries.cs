@@ -30,7 +30,7 @@ public sealed class AnalyticsQueries(IDbContextFactory<TollgateDb> dbFactory, IL
             minutesQuery = minutesQuery.Where(m => m.ApplicationId == key);
             connectionsQuery = connectionsQuery.Where(c => c.ApplicationId == key);
         }
-        var minutes = await minutesQuery.ToListAsync(ct);
+        var minutes = range.Daily ? await DaysAsync(db, scope, key, fromMinute, toMinute, ct) : await minutesQuery.ToListAsync(ct);
         var connections = await connectionsQuery
             .Select(c => new { c.Result, c.Reason, c.HandshakeMs, c.CloseCode, c.ClosedBy })
             .ToListAsync(ct);
@@ -99,6 +99,24 @@ public sealed class AnalyticsQueries(IDbContextFactory<TollgateDb> dbFactory, IL
             new LatencyPercentiles(latencies.Length, Percentile(latencies, 0.50), Percentile(latencies, 0.90), Percentile(latencies, 0.99),
                 latencies.Length == 0 ? 0 : latencies[^1]),
             topApplications, apis);
+    }
+
+    /// <summary>Rows of the daily roll-up in the shape of minute rows (at the day's first minute; no open count).</summary>
+    private static async Task<List<Store.Entities.AnalyticsMinuteEntity>> DaysAsync(TollgateDb db, AnalyticsScope scope, string? key,
+        long fromMinute, long toMinute, CancellationToken ct)
+    {
+        long fromDay = fromMinute / 1440, toDay = toMinute / 1440;
+        var days = db.AnalyticsDays.AsNoTracking().Where(d => d.Day >= fromDay && d.Day < toDay);
+        if (scope == AnalyticsScope.Api)
+            days = days.Where(d => d.ApiId == key);
+        else if (scope == AnalyticsScope.Application)
+            days = days.Where(d => d.ApplicationId == key);
+        return (await days.ToListAsync(ct)).Select(d => new Store.Entities.AnalyticsMinuteEntity
+        {
+            Minute = d.Day * 1440, ApiId = d.ApiId, ApplicationId = d.ApplicationId, MessagesIn = d.MessagesIn, BytesIn = d.BytesIn,
+            MessagesOut = d.MessagesOut, BytesOut = d.BytesOut, Opened = d.Opened, Refused = d.Refused, Closed = d.Closed,
+            Throttled = d.Throttled, Dropped = d.Dropped,
+        }).ToList();
     }
 
     private static AnalyticsBreakdown[] Breakdown(IEnumerable<Store.Entities.AnalyticsMinuteEntity> rows,

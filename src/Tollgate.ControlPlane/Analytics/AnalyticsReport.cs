@@ -3,17 +3,22 @@ namespace Tollgate.ControlPlane.Analytics;
 public enum AnalyticsScope { All, Api, Application }
 
 /// <summary>The time ranges the pages and the REST API offer, with their bucket sizes.</summary>
-public sealed record AnalyticsRange(string Name, TimeSpan Length, TimeSpan Bucket)
+/// <param name="Daily">Read from the daily roll-up (kept longer than the minute rows) instead of the minute rows.</param>
+public sealed record AnalyticsRange(string Name, TimeSpan Length, TimeSpan Bucket, bool Daily = false)
 {
     public static readonly AnalyticsRange Hour = new("hour", TimeSpan.FromHours(1), TimeSpan.FromMinutes(1));
     public static readonly AnalyticsRange Day = new("day", TimeSpan.FromDays(1), TimeSpan.FromMinutes(15));
     public static readonly AnalyticsRange Week = new("week", TimeSpan.FromDays(7), TimeSpan.FromHours(2));
+    public static readonly AnalyticsRange Month = new("month", TimeSpan.FromDays(30), TimeSpan.FromDays(1), Daily: true);
+    public static readonly AnalyticsRange Year = new("year", TimeSpan.FromDays(365), TimeSpan.FromDays(1), Daily: true);
 
     public static AnalyticsRange? Parse(string? value) => (value ?? "hour").ToLowerInvariant() switch
     {
         "hour" => Hour,
         "day" => Day,
         "week" => Week,
+        "month" => Month,
+        "year" => Year,
         _ => null,
     };
 }

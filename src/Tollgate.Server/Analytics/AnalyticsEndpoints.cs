@@ -50,7 +50,7 @@ internal static class AnalyticsEndpoints
         string fileName, CancellationToken ct)
     {
         if (AnalyticsRange.Parse(rangeName) is not { } range)
-            return Problem.Field("range", $"range '{rangeName}' is not known: use hour, day or week.");
+            return Problem.Field("range", $"range '{rangeName}' is not known: use hour, day, week, month or year.");
         if (format is not (null or "json" or "csv"))
             return Problem.Field("format", $"format '{format}' is not known: use json or csv.");
         var report = await queries.ReportAsync(scope, id, range, DateTime.UtcNow, ct);

@@ -44,7 +44,7 @@ internal sealed class AnalyticsWriter(AnalyticsRecorder recorder, AnalyticsStore
         try
         {
             var retention = options.AnalyticsOrDefault.Retention;
-            var removed = await store.PurgeAsync(now, retention, retention, ct);
+            var removed = await store.PurgeAsync(now, retention, retention, options.AnalyticsOrDefault.DailyRetention, ct);
             if (removed > 0)
                 logger.LogInformation("Analytics retention removed {Rows} rows older than {Days} days", removed, retention.TotalDays);
         }

@@ -79,7 +79,8 @@ internal sealed record ServerOptions(
                     "text" => false,
                     "json" => true,
                     var other => throw new OptionsException($"--log-format '{other}' is not known: use text or json."),
-                }));
+                },
+                TimeSpan.FromDays(Number(config, "analytics-daily-retention-days", 400, 1, 36500))));
     }
 
     private static int Port(IConfiguration config, string key, int fallback, bool allowZero = false)
@@ -105,9 +106,9 @@ internal sealed record ServerOptions(
 
 /// <summary>Analytics, metrics and log settings.</summary>
 /// <param name="MetricsPort">A plain-HTTP port answering <c>GET /metrics</c> without a token (0 = none; the control plane's /metrics needs an admin token).</param>
-internal sealed record AnalyticsSettings(bool Enabled, TimeSpan FlushInterval, TimeSpan Retention, int MetricsPort, bool JsonLogs)
+internal sealed record AnalyticsSettings(bool Enabled, TimeSpan FlushInterval, TimeSpan Retention, int MetricsPort, bool JsonLogs, TimeSpan DailyRetention)
 {
-    public static readonly AnalyticsSettings Default = new(true, TimeSpan.FromSeconds(10), TimeSpan.FromDays(30), 0, false);
+    public static readonly AnalyticsSettings Default = new(true, TimeSpan.FromSeconds(10), TimeSpan.FromDays(30), 0, false, TimeSpan.FromDays(400));
 }
 
 internal sealed class OptionsException(string message) : Exception(message);

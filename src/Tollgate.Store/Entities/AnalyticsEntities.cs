@@ -51,3 +51,22 @@ public sealed class AnalyticsConnectionEntity
     public string? CloseReason { get; set; }
     public string? ClosedBy { get; set; }
 }
+
+/// <summary>Daily roll-up of the minute rows (kept longer than them): traffic of one API and one application in one UTC day.</summary>
+public sealed class AnalyticsDayEntity
+{
+    public long Id { get; set; }
+    /// <summary>Unix time in days.</summary>
+    public long Day { get; set; }
+    public string ApiId { get; set; } = "";
+    public string ApplicationId { get; set; } = "";
+    public long MessagesIn { get; set; }
+    public long BytesIn { get; set; }
+    public long MessagesOut { get; set; }
+    public long BytesOut { get; set; }
+    public long Opened { get; set; }
+    public long Refused { get; set; }
+    public long Closed { get; set; }
+    public long Throttled { get; set; }
+    public long Dropped { get; set; }
+}

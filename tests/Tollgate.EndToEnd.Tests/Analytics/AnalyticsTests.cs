@@ -51,6 +51,7 @@ public sealed class AnalyticsTests(AnalyticsServerFixture fx, ITestOutputHelper 
 
         var api0 = await SettledReportAsync($"api/publisher/analytics/apis/{p.Api.Id}", admin);
         var all0 = await SettledReportAsync("api/publisher/analytics/apis", admin);
+        var month0 = await GetReportAsync($"api/publisher/analytics/apis/{p.Api.Id}?range=month", admin);
         var m0 = await ScrapeAsync(admin);
 
         // Refusals: 401 twice, 403 once, 404 once (unknown context).
@@ -111,6 +112,12 @@ public sealed class AnalyticsTests(AnalyticsServerFixture fx, ITestOutputHelper 
         var top = api1.GetProperty("topApplications").EnumerateArray().Single(a => a.GetProperty("id").GetString() == p.App.Id);
         Assert.True(top.GetProperty("messagesIn").GetInt64() >= 6);
 
+        // The daily roll-up (range=month) has the same counts.
+        var month1 = await GetReportAsync($"api/publisher/analytics/apis/{p.Api.Id}?range=month", admin);
+        Assert.Equal(30, month1.GetProperty("series").GetArrayLength());
+        foreach (var (name, expected) in new[] { ("connections", 3L), ("refused", 3L), ("messagesIn", 6L), ("bytesIn", 26L), ("messagesOut", 5L), ("bytesOut", 21L) })
+            Assert.True(Total(month1, name) - Total(month0, name) == expected, $"month {name}: {Total(month1, name) - Total(month0, name)} instead of {expected}");
+
         var all1 = await PollReportAsync("api/publisher/analytics/apis", admin, r => Refusals(r, "404") - Refusals(all0, "404") == 1);
         Assert.Equal(1, Refusals(all1, "404") - Refusals(all0, "404"));
         Assert.Equal(4, Total(all1, "refused") - Total(all0, "refused")); // the API's own 3 plus one 404
@@ -137,7 +144,7 @@ public sealed class AnalyticsTests(AnalyticsServerFixture fx, ITestOutputHelper 
             Assert.StartsWith("time,connections,refused,closed,open,messagesIn,messagesOut,bytesIn,bytesOut", lines[0]);
             Assert.Equal(61, lines.Length);
         }
-        using (var bad = await _client.SendAsync(HttpMethod.Get, $"api/publisher/analytics/apis/{p.Api.Id}?range=year", admin))
+        using (var bad = await _client.SendAsync(HttpMethod.Get, $"api/publisher/analytics/apis/{p.Api.Id}?range=decade", admin))
             Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
 
         // /metrics: same numbers.
