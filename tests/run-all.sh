@@ -72,7 +72,7 @@ fi
 # and a fixed LogFileName every project would overwrite the same file.
 rm -rf "$RESULTS_DIR"
 mkdir -p "$RESULTS_DIR"
-mapfile -t TEST_PROJECTS < <(dotnet sln Tollgate.slnx list 2>/dev/null | tr '\\' '/' | grep -E '^tests/.*\.csproj$' | sort)
+mapfile -t TEST_PROJECTS < <(dotnet sln Tollgate.slnx list 2>/dev/null | tr '\\' '/' | grep -E '^tests/.*\.Tests\.csproj$' | sort)
 if [ "${#TEST_PROJECTS[@]}" -eq 0 ]; then
   echo "run-all.sh: Tollgate.slnx lists no test project under tests/" >&2
 fi

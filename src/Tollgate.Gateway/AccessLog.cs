@@ -14,6 +14,14 @@ internal static partial class AccessLog
             c.Counters.MessagesIn, c.Counters.BytesIn, c.Counters.MessagesOut, c.Counters.BytesOut,
             result?.CloseCode, result?.CloseReason, result?.ClosedBy.ToString() ?? "aborted", result?.Error);
 
+    /// <summary>For analytics: how many of the connection's messages throttling held (shape) or dropped.</summary>
+    public static void Throttled(ILogger logger, LiveConnection c, long shaped, long dropped) =>
+        WriteThrottled(logger, c.Route.Label, c.Identity.ApplicationId, c.Identity.Subscription.Plan, shaped, dropped);
+
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message =
+        "throttled api={Api} appId={ApplicationId} plan={Plan} shaped={Shaped} dropped={Dropped}")]
+    private static partial void WriteThrottled(ILogger logger, string api, Guid applicationId, string plan, long shaped, long dropped);
+
     [LoggerMessage(EventId = 1000, Level = LogLevel.Information, Message =
         "access api={Api} appId={ApplicationId} app={Application} subscriber={Subscriber} client={Client} handshakeMs={HandshakeMs} durationMs={DurationMs} " +
         "msgsIn={MessagesIn} bytesIn={BytesIn} msgsOut={MessagesOut} bytesOut={BytesOut} closeCode={CloseCode} closeReason={CloseReason} closedBy={ClosedBy} error={Error}")]

@@ -1,3 +1,4 @@
+using Microsoft.IdentityModel.Tokens;
 using Tollgate.Gateway.Relay;
 
 namespace Tollgate.Gateway;
@@ -12,6 +13,12 @@ public sealed record GatewayOptions(
     int MaxConnectionsPerClient = 0,
     bool AcceptAnyBackendCertificate = false)
 {
+    /// <summary>Signs the caller JWTs sent to backends of APIs that ask for one; null where this node has no key.</summary>
+    public SigningCredentials? CallerSigning { get; init; }
+
+    /// <summary>The issuer named in caller JWTs (the control plane's, whose JWKS verifies them).</summary>
+    public string CallerIssuer { get; init; } = "";
+
     internal RelayOptions ToRelayOptions() => new()
     {
         MaxMessageBytes = MaxClientMessageBytes,

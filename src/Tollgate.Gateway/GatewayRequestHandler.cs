@@ -9,6 +9,7 @@ using Tollgate.Gateway.Handshake;
 using Tollgate.Gateway.Relay;
 using Tollgate.Gateway.Routing;
 using Tollgate.Gateway.Snapshot;
+using Tollgate.Gateway.Throttling;
 
 namespace Tollgate.Gateway;
 
@@ -22,6 +23,8 @@ internal sealed class GatewayRequestHandler(
     HandshakeValidator validator,
     BackendConnector backends,
     LiveConnectionRegistry connections,
+    CallerTokens callerTokens,
+    ThrottleService throttling,
     GatewayOptions options,
     AnalyticsRecorder analytics,
     ILogger<GatewayRequestHandler> logger)
@@ -66,7 +69,7 @@ internal sealed class GatewayRequestHandler(
         }
         try
         {
-            await ConnectAndRelayAsync(http, upgrade, match, credentials, identity!, endpoint!, backendHeaders, started);
+            await ConnectAndRelayAsync(http, upgrade, snapshot, match, credentials, identity!, endpoint!, backendHeaders, started);
         }
         finally
         {
@@ -74,11 +77,22 @@ internal sealed class GatewayRequestHandler(
         }
     }
 
-    private async Task ConnectAndRelayAsync(HttpContext http, IHttpUpgradeFeature upgrade, RouteMatch match, Credentials credentials,
+    private async Task ConnectAndRelayAsync(HttpContext http, IHttpUpgradeFeature upgrade, GatewaySnapshot snapshot, RouteMatch match, Credentials credentials,
         ConnectionIdentity identity, Uri endpoint, IReadOnlyList<KeyValuePair<string, string>> backendHeaders, long started)
     {
         var authMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-        var request = BackendRequestFactory.Create(http, endpoint, match.Rest, credentials, identity, backendHeaders);
+        // Connection limits and spent quotas answer 429 before the backend is even called.
+        var connectionId = connections.NextId();
+        var (throttle, throttled) = throttling.Open(snapshot, match.Route, identity, connectionId);
+        if (throttled is not null)
+        {
+            await RefuseAsync(http, throttled, match.Route);
+            return;
+        }
+        using var _ = throttle; // releases the connection slots however this ends
+
+        var request = BackendRequestFactory.Create(http, endpoint, match.Rest, credentials, identity, backendHeaders,
+            callerTokens.Issue(match.Route, identity));
         var backend = await backends.ConnectAsync(request, options.BackendConnectTimeout, http.RequestAborted);
         var backendMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds - authMs;
         if (backend.Outcome != BackendOutcome.Upgraded)
@@ -108,8 +122,9 @@ internal sealed class GatewayRequestHandler(
         var counters = new RelayCounters();
         // From here the relay owns both streams and disposes them when the connection ends.
         // Not RequestAborted: Kestrel trips it as soon as the client drops, before the relay could tell the backend (1001).
-        var relay = WebSocketRelay.Start(client, backend.Stream!, backend.Leftover, RelayOptionsFor(match.Route), counters);
-        var live = new LiveConnection(connections.NextId(), match.Route, identity, DateTime.UtcNow, counters, (code, reason) => relay.RequestClose(code, reason));
+        var relay = WebSocketRelay.Start(client, backend.Stream!, backend.Leftover, RelayOptionsFor(match.Route), counters,
+            upstreamGate: throttle!.Upstream, downstreamGate: throttle.Downstream);
+        var live = new LiveConnection(connectionId, match.Route, identity, DateTime.UtcNow, relay, throttle);
         connections.Add(live);
         var track = analytics.Opened(live, http, authMs, backendMs);
         RelayResult? result = null;
@@ -125,6 +140,8 @@ internal sealed class GatewayRequestHandler(
             connections.Remove(live.Id);
             analytics.Closed(track, result, Stopwatch.GetElapsedTime(started));
             AccessLog.Connection(logger, live, http, result, handshakeMs, Stopwatch.GetElapsedTime(started));
+            if (throttle.Shaped != 0 || throttle.Dropped != 0)
+                AccessLog.Throttled(logger, live, throttle.Shaped, throttle.Dropped);
         }
     }
 
@@ -168,6 +185,8 @@ internal sealed class GatewayRequestHandler(
         http.Response.StatusCode = refusal.Status;
         if (refusal.WwwAuthenticate is not null)
             http.Response.Headers.WWWAuthenticate = refusal.WwwAuthenticate;
+        if (refusal.RetryAfterSeconds is { } retryAfter)
+            http.Response.Headers.RetryAfter = retryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
         http.Response.Headers.CacheControl = "no-store";
         await Results.Problem(title: refusal.Message, statusCode: refusal.Status,
             type: $"https://tollgate.dev/problems/gateway/{refusal.Reason}").ExecuteAsync(http);

@@ -6,6 +6,7 @@ using Tollgate.Gateway.Backend;
 using Tollgate.Gateway.Connections;
 using Tollgate.Gateway.Handshake;
 using Tollgate.Gateway.Snapshot;
+using Tollgate.Gateway.Throttling;
 
 namespace Tollgate.Gateway;
 
@@ -18,9 +19,12 @@ public static class GatewaySetup
         services.AddSingleton(live);
         services.AddSingleton(options);
         services.AddSingleton<HandshakeValidator>();
+        services.AddSingleton<CallerTokens>();
         services.AddSingleton<Authorization.AuthorizationUrlClient>();
         services.AddSingleton(new TicketLedger());
         services.AddSingleton(new BackendConnector(new BackendOptions(options.AcceptAnyBackendCertificate)));
+        services.AddSingleton<IThrottleCounterStore, LocalThrottleCounterStore>();
+        services.AddSingleton<ThrottleService>();
         services.AddSingleton<LiveConnectionRegistry>();
         services.AddSingleton(analytics ?? new AnalyticsRecorder(AnalyticsOptions.Default with { Enabled = false }, new GatewayMetrics()));
         services.AddSingleton<GatewayRequestHandler>();

@@ -4,6 +4,7 @@ using Tollgate.Core.Changes;
 using Tollgate.Gateway.Analytics;
 using Tollgate.Gateway.Connections;
 using Tollgate.Gateway.Snapshot;
+using Tollgate.KeyManager.Signing;
 using Tollgate.KeyManager.Tokens;
 using Tollgate.Server.Bootstrap;
 using Tollgate.Server.EchoBackend;
@@ -64,7 +65,8 @@ await controlPlane.Services.GetRequiredService<RevocationList>().LoadAsync(Cance
 await controlPlane.Services.GetRequiredService<SnapshotPublisher>().PublishInitialAsync(CancellationToken.None);
 
 if (options.RunsGateway)
-    hosts.Add(GatewayHost.Build(options, snapshots, live, certificate, analytics));
+    hosts.Add(GatewayHost.Build(options, snapshots, live, certificate,
+        controlPlane.Services.GetRequiredService<SigningKeyStore>(), options.ControlPlaneUrl, analytics));
 if (analyticsSettings.MetricsPort > 0)
     hosts.Add(MetricsHost.Build(options, exporter));
 if (options.EchoPort > 0 && options.Role == ServerRole.All)

@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Tollgate.Core.Changes;
 using Tollgate.Core.Lifecycle;
+using Tollgate.Core.Plans;
 using Tollgate.Core.Validation;
 using Tollgate.ControlPlane.Results;
 using Tollgate.Store;
@@ -36,6 +37,7 @@ public sealed class ApiCatalog(IDbContextFactory<TollgateDb> dbFactory, ChangeFe
         var errors = ApiValidator.Validate(request.ToDraft(), plans);
         if (request.Security is not null)
             Merge(errors, ApiSecurityValidator.Validate(ApiSecurityJson.Normalize(request.Security)));
+        Merge(errors, PlanValidator.ValidateApiThrottling(request.Throttling, "throttling.").Errors);
         if (request.Publish)
             Merge(errors, ApiValidator.ValidateForPublish(request.Endpoint?.Production, request.Plans));
         if (!errors.IsEmpty)
@@ -75,6 +77,7 @@ public sealed class ApiCatalog(IDbContextFactory<TollgateDb> dbFactory, ChangeFe
         var errors = ApiValidator.Validate(request.ToDraft(), plans);
         if (request.Security is not null)
             Merge(errors, ApiSecurityValidator.Validate(ApiSecurityJson.Normalize(request.Security)));
+        Merge(errors, PlanValidator.ValidateApiThrottling(request.Throttling, "throttling.").Errors);
         if (!errors.IsEmpty)
             return (OpError.Validation(errors));
 
@@ -166,6 +169,12 @@ public sealed class ApiCatalog(IDbContextFactory<TollgateDb> dbFactory, ChangeFe
         // Security settings stay as they are when a request leaves them out.
         if (request.Security is not null)
             api.SecurityJson = ApiSecurityJson.Write(request.Security);
+        // Left out keeps the API's policy (clients that predate it must not wipe it); {} removes it.
+        if (request.Throttling is not null)
+        {
+            var throttling = PlanValidator.ValidateApiThrottling(request.Throttling).Throttling!;
+            api.Throttling = throttling.IsUnlimited ? null : PlanJson.Serialize(throttling);
+        }
         api.UpdatedAt = now;
     }
 

@@ -1,4 +1,5 @@
 using Tollgate.Core.Apis;
+using Tollgate.Core.Plans;
 using Tollgate.Store.Entities;
 
 namespace Tollgate.ControlPlane.Apis;
@@ -16,7 +17,8 @@ public sealed record ApiRequest(
     List<string>? Tags,
     bool? IsDefaultVersion,
     bool Publish = false,
-    ApiSecurity? Security = null)
+    ApiSecurity? Security = null,
+    ApiThrottlingDto? Throttling = null)
 {
     public ApiDraft ToDraft() => new(Name, Context, Version, Endpoint?.Production, Endpoint?.Sandbox, Plans, Description, Tags);
 }
@@ -36,7 +38,8 @@ public sealed record ApiResponse(
     string GatewayUrl,
     ApiSecurity Security,
     DateTime CreatedAt,
-    DateTime UpdatedAt);
+    DateTime UpdatedAt,
+    ApiThrottlingDto? Throttling);
 
 public sealed record LifecycleRequest(string? Action);
 
@@ -52,5 +55,19 @@ public static class ApiMapping
         api.Id, api.Name, api.Context, api.Version,
         new EndpointDto(api.ProductionEndpoint, api.SandboxEndpoint),
         SplitList(api.Plans), api.Description, SplitList(api.Tags), api.State, api.IsDefaultVersion,
-        api.Provider, urls.For(api.Context, api.Version), ApiSecurityJson.Read(api.SecurityJson), api.CreatedAt, api.UpdatedAt);
+        api.Provider, urls.For(api.Context, api.Version), ApiSecurityJson.Read(api.SecurityJson), api.CreatedAt, api.UpdatedAt, ReadThrottling(api.Throttling));
+
+    private static ApiThrottlingDto? ReadThrottling(string? json)
+    {
+        if (json is null)
+            return null;
+        try
+        {
+            return PlanJson.ToDto(PlanJson.DeserializeApiThrottling(json));
+        }
+        catch (Exception e) when (e is FormatException or System.Text.Json.JsonException)
+        {
+            return null;
+        }
+    }
 }

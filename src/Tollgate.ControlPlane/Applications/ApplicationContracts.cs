@@ -1,8 +1,9 @@
 namespace Tollgate.ControlPlane.Applications;
 
-public sealed record ApplicationRequest(string? Name, string? Description);
+/// <param name="ThrottlingPolicy">A plan whose limits apply to all the application's subscriptions together; "" or "Unlimited" for none.</param>
+public sealed record ApplicationRequest(string? Name, string? Description, string? ThrottlingPolicy = null);
 
-public sealed record ApplicationResponse(Guid Id, string Name, string Description, string Owner, DateTime CreatedAt);
+public sealed record ApplicationResponse(Guid Id, string Name, string Description, string Owner, DateTime CreatedAt, string ThrottlingPolicy);
 
 public sealed record KeyRequest(string? KeyType);
 

@@ -24,7 +24,8 @@ public sealed class ApplicationService(
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var owner = actor.IsAdmin ? null : actor.UserName;
         return await db.Applications.AsNoTracking().Where(a => owner == null || a.Owner == owner)
-            .OrderBy(a => a.Name).Select(a => new ApplicationResponse(a.Id, a.Name, a.Description, a.Owner, a.CreatedAt)).ToListAsync(ct);
+            .OrderBy(a => a.Name).Select(a => new ApplicationResponse(a.Id, a.Name, a.Description, a.Owner, a.CreatedAt,
+                a.ThrottlingPolicy ?? Core.Plans.DefaultPlans.Unlimited)).ToListAsync(ct);
     }
 
     public async Task<OpResult<ApplicationResponse>> GetAsync(Actor actor, Guid id, CancellationToken ct)
@@ -42,7 +43,14 @@ public sealed class ApplicationService(
         var name = request.Name!.Trim();
         if (await db.Applications.AnyAsync(a => a.Owner == actor.UserName && a.Name == name, ct))
             return OpError.Conflict($"You already have an application named '{name}': choose another name.", "name");
-        var app = new ApplicationEntity { Id = Guid.NewGuid(), Name = name, Description = request.Description?.Trim() ?? "", Owner = actor.UserName, CreatedAt = DateTime.UtcNow };
+        var (policy, policyError) = await ResolvePolicyAsync(db, request.ThrottlingPolicy, ct);
+        if (policyError is not null)
+            return policyError;
+        var app = new ApplicationEntity
+        {
+            Id = Guid.NewGuid(), Name = name, Description = request.Description?.Trim() ?? "", Owner = actor.UserName,
+            CreatedAt = DateTime.UtcNow, ThrottlingPolicy = policy,
+        };
         db.Applications.Add(app);
         await db.SaveChangesAsync(ct);
         return ToResponse(app);
@@ -61,6 +69,13 @@ public sealed class ApplicationService(
             return OpError.Conflict($"You already have an application named '{name}': choose another name.", "name");
         app.Name = name;
         app.Description = request.Description?.Trim() ?? app.Description;
+        if (request.ThrottlingPolicy is not null)
+        {
+            var (policy, policyError) = await ResolvePolicyAsync(db, request.ThrottlingPolicy, ct);
+            if (policyError is not null)
+                return policyError;
+            app.ThrottlingPolicy = policy;
+        }
         await db.SaveChangesAsync(ct);
         await changes.NotifyAndWaitAsync(ct);
         return ToResponse(app);
@@ -198,5 +213,18 @@ public sealed class ApplicationService(
 
     private static OpError NotFound(Guid id) => OpError.NotFound($"You have no application with id {id}.");
 
-    private static ApplicationResponse ToResponse(ApplicationEntity a) => new(a.Id, a.Name, a.Description, a.Owner, a.CreatedAt);
+    private static ApplicationResponse ToResponse(ApplicationEntity a) =>
+        new(a.Id, a.Name, a.Description, a.Owner, a.CreatedAt, a.ThrottlingPolicy ?? Core.Plans.DefaultPlans.Unlimited);
+
+    /// <summary>The application policy as stored: a known plan's canonical name, or null for none.</summary>
+    private static async Task<(string? Policy, OpError? Error)> ResolvePolicyAsync(TollgateDb db, string? requested, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(requested) || requested.Trim().Equals(Core.Plans.DefaultPlans.Unlimited, StringComparison.OrdinalIgnoreCase))
+            return (null, null);
+        var names = await db.Plans.AsNoTracking().Select(p => p.Name).ToListAsync(ct);
+        var name = names.FirstOrDefault(n => n.Equals(requested.Trim(), StringComparison.OrdinalIgnoreCase));
+        return name is null
+            ? (null, OpError.Field("throttlingPolicy", $"There is no plan named '{requested}' to use as the application's policy. Choose from: {string.Join(", ", names.Order())}."))
+            : (name, null);
+    }
 }

@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
 using Tollgate.ControlPlane.Results;
 using Tollgate.Core.Changes;
@@ -9,67 +8,86 @@ using Tollgate.Store.Entities;
 
 namespace Tollgate.ControlPlane.Plans;
 
+/// <summary>The Admin portal's short form of a plan: its description and daily events (other limits stay as they are).</summary>
 public sealed record PlanRequest(string? Name, string? Description, long? EventsPerDay);
 
-/// <summary>Business plans (Admin): list, create, edit. Limits themselves are enforced by the gateway's throttling.</summary>
-public sealed partial class PlanService(IDbContextFactory<TollgateDb> dbFactory, ChangeFeed changes)
+/// <summary>
+/// Business plans: the admin defines them (REST and Admin portal), publishers offer them on APIs, the gateway
+/// enforces them. Edits reach live connections under the plan within a second.
+/// </summary>
+public sealed class PlanService(IDbContextFactory<TollgateDb> dbFactory, ChangeFeed changes)
 {
-    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,39}$")]
-    private static partial Regex NamePattern();
-
+    /// <summary>All plans, read the way the gateway reads them (a row that cannot be read limits nothing).</summary>
     public async Task<List<BusinessPlan>> ListAsync(CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        return (await db.Plans.AsNoTracking().OrderBy(p => p.Name).ToListAsync(ct))
-            .Select(p => new BusinessPlan(p.Name, p.Description, p.EventsPerDay)).ToList();
+        var rows = await db.Plans.AsNoTracking().OrderBy(p => p.Name).ToListAsync(ct);
+        return rows.Select(Read).ToList();
     }
 
-    public async Task<OpResult<BusinessPlan>> CreateAsync(PlanRequest request, CancellationToken ct)
+    public async Task<BusinessPlan?> FindAsync(string name, CancellationToken ct) =>
+        (await ListAsync(ct)).FirstOrDefault(p => p.Name.Equals(name, StringComparison.OrdinalIgnoreCase));
+
+    public async Task<OpResult<BusinessPlan>> CreateAsync(PlanDto request, CancellationToken ct)
     {
-        var errors = Validate(request, validateName: true);
-        if (!errors.IsEmpty)
+        var (plan, errors) = PlanValidator.Validate(request);
+        if (plan is null)
             return OpError.Validation(errors);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var name = request.Name!.Trim();
-        if ((await db.Plans.AsNoTracking().Select(p => p.Name).ToListAsync(ct)).Any(n => n.Equals(name, StringComparison.OrdinalIgnoreCase)))
-            return OpError.Conflict($"A plan named '{name}' already exists: edit it, or choose another name.", "name");
-        var plan = new PlanEntity { Name = name, Description = request.Description?.Trim() ?? "", EventsPerDay = request.EventsPerDay };
-        db.Plans.Add(plan);
+        var names = await db.Plans.Select(p => p.Name).ToListAsync(ct);
+        if (names.FirstOrDefault(n => n.Equals(plan.Name, StringComparison.OrdinalIgnoreCase)) is { } taken)
+            return OpError.Conflict($"There is already a plan named '{taken}': choose another name, or edit that plan.", "name");
+        db.Plans.Add(new PlanEntity { Name = plan.Name, Description = plan.Description, EventsPerDay = plan.EventsPerDay, Policy = PlanJson.Serialize(plan) });
         await db.SaveChangesAsync(ct);
-        changes.Notify();
-        return new BusinessPlan(plan.Name, plan.Description, plan.EventsPerDay);
+        await changes.NotifyAndWaitAsync(ct);
+        return plan;
     }
 
-    /// <summary>Changes the description and limit; the name is the plan's identity (APIs and subscriptions refer to it).</summary>
+    /// <summary>Replaces a plan's description and limits; the name is its identity (APIs and subscriptions refer to it).</summary>
+    public async Task<OpResult<BusinessPlan>> UpdateAsync(string name, PlanDto request, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var entity = (await db.Plans.ToListAsync(ct)).FirstOrDefault(p => p.Name.Equals(name, StringComparison.OrdinalIgnoreCase));
+        if (entity is null)
+            return OpError.NotFound($"There is no plan named '{name}'.");
+        if (request.Name is { } renamed && !renamed.Trim().Equals(entity.Name, StringComparison.OrdinalIgnoreCase))
+            return OpError.Field("name", $"A plan cannot be renamed (subscriptions refer to it by name): leave name out or use '{entity.Name}'.");
+        var (plan, errors) = PlanValidator.Validate(request with { Name = entity.Name });
+        if (plan is null)
+            return OpError.Validation(errors);
+        entity.Description = plan.Description;
+        entity.EventsPerDay = plan.EventsPerDay;
+        entity.Policy = PlanJson.Serialize(plan);
+        await db.SaveChangesAsync(ct);
+        await changes.NotifyAndWaitAsync(ct);
+        return plan;
+    }
+
+    /// <summary>The Admin portal's create: a shaping plan with an optional daily quota.</summary>
+    public Task<OpResult<BusinessPlan>> CreateAsync(PlanRequest request, CancellationToken ct) =>
+        CreateAsync(new PlanDto(request.Name, request.Description, "shape", DayLimit(request.EventsPerDay)), ct);
+
+    /// <summary>The Admin portal's edit: changes the description and the daily quota, keeps the plan's other limits.</summary>
     public async Task<OpResult<BusinessPlan>> UpdateAsync(string name, PlanRequest request, CancellationToken ct)
     {
-        var errors = Validate(request, validateName: false);
-        if (!errors.IsEmpty)
-            return OpError.Validation(errors);
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        if (await db.Plans.FirstOrDefaultAsync(p => p.Name == name, ct) is not { } plan)
+        if (await FindAsync(name, ct) is not { } current)
             return OpError.NotFound($"There is no plan named '{name}'.");
-        plan.Description = request.Description?.Trim() ?? "";
-        plan.EventsPerDay = request.EventsPerDay;
-        await db.SaveChangesAsync(ct);
-        changes.Notify();
-        return new BusinessPlan(plan.Name, plan.Description, plan.EventsPerDay);
+        var dto = PlanJson.ToDto(current);
+        var limits = (dto.Limits ?? []).Where(l => l.Per != "day").Concat(DayLimit(request.EventsPerDay)).ToList();
+        return await UpdateAsync(name, dto with { Description = request.Description ?? "", Limits = limits }, ct);
     }
 
-    private static ValidationErrors Validate(PlanRequest request, bool validateName)
+    private static List<LimitDto> DayLimit(long? eventsPerDay) => eventsPerDay is { } perDay ? [new LimitDto(perDay, "day")] : [];
+
+    private static BusinessPlan Read(PlanEntity p)
     {
-        var errors = new ValidationErrors();
-        if (validateName)
+        try
         {
-            if (string.IsNullOrWhiteSpace(request.Name))
-                errors.Add("name", "Plan name is required, e.g. Platinum.");
-            else if (!NamePattern().IsMatch(request.Name.Trim()))
-                errors.Add("name", "Plan name: 1 to 40 letters, digits, '-', '_' or '.', starting with a letter or digit (no commas or spaces).");
+            return p.Policy is null ? new BusinessPlan(p.Name, p.Description, ThrottlePolicy.None) : PlanJson.DeserializePlan(p.Policy);
         }
-        if (request.Description is { Length: > 200 })
-            errors.Add("description", "Description is too long: keep it to 200 characters.");
-        if (request.EventsPerDay is < 1)
-            errors.Add("eventsPerDay", "Events per day must be at least 1; leave it empty for no limit.");
-        return errors;
+        catch (Exception e) when (e is FormatException or System.Text.Json.JsonException)
+        {
+            return new BusinessPlan(p.Name, p.Description, ThrottlePolicy.None);
+        }
     }
 }

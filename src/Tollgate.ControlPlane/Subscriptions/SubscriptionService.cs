@@ -80,6 +80,27 @@ public sealed class SubscriptionService(IDbContextFactory<TollgateDb> dbFactory,
         return true;
     }
 
+    /// <summary>Moves a subscription to another of the API's plans; live connections take the new limits within a second.</summary>
+    public async Task<OpResult<SubscriptionResponse>> ChangePlanAsync(Actor actor, Guid id, string? requestedPlan, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(requestedPlan))
+            return OpError.Field("plan", "plan is required: one of the API's business plans, e.g. Silver.");
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var subscription = await db.Subscriptions.FirstOrDefaultAsync(s => s.Id == id, ct);
+        if (subscription is null || await ApplicationService.FindOwnAsync(db, subscription.ApplicationId, actor, ct) is not { } app)
+            return OpError.NotFound($"You have no subscription with id {id}.");
+        var api = await db.Apis.AsNoTracking().FirstAsync(a => a.Id == subscription.ApiId, ct);
+        var plans = ApiMapping.SplitList(api.Plans);
+        var plan = plans.FirstOrDefault(p => p.Equals(requestedPlan.Trim(), StringComparison.OrdinalIgnoreCase));
+        if (plan is null)
+            return OpError.Field("plan", $"The API {api.Name} {api.Version} does not offer plan '{requestedPlan}': choose one of {string.Join(", ", plans)}.");
+        subscription.Plan = plan;
+        await db.SaveChangesAsync(ct);
+        await changes.NotifyAndWaitAsync(ct);
+        return new SubscriptionResponse(subscription.Id, api.Id, app.Id, api.Name, api.Version, api.Context,
+            app.Name, app.Owner, plan, subscription.Status, subscription.CreatedAt);
+    }
+
     /// <summary>The API owner's block/unblock (Publisher): a blocked subscription's connections close and new ones get 403.</summary>
     public async Task<OpResult<SubscriptionResponse>> SetStatusAsync(Guid apiId, Guid id, SubscriptionStatus status, CancellationToken ct)
     {

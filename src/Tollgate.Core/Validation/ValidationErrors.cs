@@ -7,6 +7,9 @@ public sealed class ValidationErrors
 
     public bool IsEmpty => _errors.Count == 0;
 
+    /// <summary>Number of messages over all fields.</summary>
+    public int Count => _errors.Values.Sum(l => l.Count);
+
     public void Add(string field, string message)
     {
         if (!_errors.TryGetValue(field, out var list))

@@ -76,7 +76,10 @@ public sealed class AnalyticsRecorder : IDisposable
     }
 
     /// <summary>A connection was upgraded and its relay started; returns the handle to pass to <see cref="Closed"/>.</summary>
-    internal Track? Opened(LiveConnection live, HttpContext http, double authMs, double backendMs)
+    internal Track? Opened(LiveConnection live, HttpContext http, double authMs, double backendMs) =>
+        Opened(new ConnectionView(live.Id, live.Route, live.Identity, live.Counters, live.Throttle), http, authMs, backendMs);
+
+    internal Track? Opened(ConnectionView live, HttpContext http, double authMs, double backendMs)
     {
         if (!_options.Enabled)
             return null;
@@ -112,20 +115,6 @@ public sealed class AnalyticsRecorder : IDisposable
             Sample(track, bucket);
             bucket.Closed++;
             AddRecord(record);
-        }
-    }
-
-    /// <summary>
-    /// Messages of an open connection held back or dropped by throttling. Lock-free (two interlocked adds); the counts
-    /// reach the minute series and <c>tollgate_gateway_throttled_total</c> at the next sample, like messages do.
-    /// </summary>
-    public void Throttled(long connectionId, long messages, bool dropped)
-    {
-        if (_open.TryGetValue(connectionId, out var track))
-        {
-            Interlocked.Add(ref track.ThrottledCount, messages);
-            if (dropped)
-                Interlocked.Add(ref track.DroppedCount, messages);
         }
     }
 
@@ -181,14 +170,14 @@ public sealed class AnalyticsRecorder : IDisposable
         var c = track.Live.Counters;
         long mi = c.MessagesIn, bi = c.BytesIn, mo = c.MessagesOut, bo = c.BytesOut;
         long dmi = mi - track.MessagesIn, dbi = bi - track.BytesIn, dmo = mo - track.MessagesOut, dbo = bo - track.BytesOut;
-        long th = Interlocked.Read(ref track.ThrottledCount), dr = Interlocked.Read(ref track.DroppedCount);
+        // Throttling keeps its own per-connection counts (messages held back by shaping, messages dropped).
+        long dr = track.Live.Throttle?.Dropped ?? 0, th = (track.Live.Throttle?.Shaped ?? 0) + dr;
         long dth = th - track.ThrottledReported, ddr = dr - track.DroppedReported;
         track.MessagesIn = mi; track.BytesIn = bi; track.MessagesOut = mo; track.BytesOut = bo;
         track.ThrottledReported = th; track.DroppedReported = dr;
         bucket.MessagesIn += dmi; bucket.BytesIn += dbi; bucket.MessagesOut += dmo; bucket.BytesOut += dbo;
         bucket.Throttled += dth; bucket.Dropped += ddr;
         var api = new KeyValuePair<string, object?>("api", track.Live.Route.Label);
-        if (dth != 0) _metrics.Throttled.Add(dth, api);
         if (dmi != 0) _metrics.Messages.Add(dmi, api, new("direction", "in"));
         if (dmo != 0) _metrics.Messages.Add(dmo, api, new("direction", "out"));
         if (dbi != 0) _metrics.Bytes.Add(dbi, api, new("direction", "in"));
@@ -221,9 +210,12 @@ public sealed class AnalyticsRecorder : IDisposable
         return ua.Length > 200 ? ua[..200] : ua;
     }
 
-    internal sealed class Track(LiveConnection live, string client, string userAgent, double handshakeMs, double authMs, double backendMs)
+    /// <summary>What the recorder reads of an open connection: who, where, and the relay's and throttle's counters.</summary>
+    internal sealed record ConnectionView(long Id, ApiRoute Route, ConnectionIdentity Identity, RelayCounters Counters, Throttling.ConnectionThrottle? Throttle);
+
+    internal sealed class Track(ConnectionView live, string client, string userAgent, double handshakeMs, double authMs, double backendMs)
     {
-        public LiveConnection Live { get; } = live;
+        public ConnectionView Live { get; } = live;
         public string Client { get; } = client;
         public string UserAgent { get; } = userAgent;
         public double HandshakeMs { get; } = handshakeMs;
@@ -231,8 +223,6 @@ public sealed class AnalyticsRecorder : IDisposable
         public double BackendMs { get; } = backendMs;
         // What was already reported (guarded by the recorder's gate).
         public long MessagesIn, BytesIn, MessagesOut, BytesOut, ThrottledReported, DroppedReported;
-        // Written by the throttler (interlocked), read by the sampler.
-        public long ThrottledCount, DroppedCount;
     }
 
     private sealed class Bucket

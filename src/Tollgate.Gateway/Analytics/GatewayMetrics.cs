@@ -7,6 +7,7 @@ namespace Tollgate.Gateway.Analytics;
 /// conventions and are a contract (dashboards rely on them); labels: <c>api</c> (context/version),
 /// <c>direction</c> (<c>in</c> = client to backend, <c>out</c> = backend to client), <c>result</c>.
 /// Message and byte counters are fed with deltas by the analytics sampler, never per message.
+/// <c>tollgate_gateway_throttled_total</c> is recorded by the throttling code itself (<see cref="Throttling.ThrottleMetrics"/>, same meter name).
 /// </summary>
 public sealed class GatewayMetrics : IDisposable
 {
@@ -23,7 +24,6 @@ public sealed class GatewayMetrics : IDisposable
         Bytes = _meter.CreateCounter<long>("tollgate_gateway_bytes_total", "By", "Payload bytes of relayed data messages, by API and direction.");
         Connections = _meter.CreateCounter<long>("tollgate_gateway_connections_total", "{connection}", "Connection attempts by API and result (accepted or the refusal's HTTP status).");
         OpenConnections = _meter.CreateUpDownCounter<long>("tollgate_gateway_open_connections", "{connection}", "Connections open right now, by API.");
-        Throttled = _meter.CreateCounter<long>("tollgate_gateway_throttled_total", "{message}", "Messages throttled (shaped, dropped or closed), by API.");
         HandshakeSeconds = _meter.CreateHistogram("tollgate_gateway_handshake_seconds", "s", "Time from the upgrade request to the upgrade or refusal.",
             tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = HandshakeBuckets });
         AnalyticsDropped = _meter.CreateCounter<long>("tollgate_gateway_analytics_dropped_batches_total", "{batch}", "Analytics batches dropped because the store writer fell behind.");
@@ -33,7 +33,6 @@ public sealed class GatewayMetrics : IDisposable
     internal Counter<long> Bytes { get; }
     internal Counter<long> Connections { get; }
     internal UpDownCounter<long> OpenConnections { get; }
-    internal Counter<long> Throttled { get; }
     internal Histogram<double> HandshakeSeconds { get; }
     internal Counter<long> AnalyticsDropped { get; }
 

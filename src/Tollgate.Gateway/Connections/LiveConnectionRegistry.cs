@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Tollgate.Gateway.Handshake;
 using Tollgate.Gateway.Snapshot;
+using Tollgate.Gateway.Throttling;
 
 namespace Tollgate.Gateway.Connections;
 
@@ -19,12 +20,14 @@ internal sealed class LiveConnectionRegistry : IDisposable
     private readonly ConcurrentDictionary<long, LiveConnection> _connections = new();
     private readonly ConcurrentDictionary<System.Net.IPAddress, int> _perClient = new();
     private readonly ILogger<LiveConnectionRegistry> _logger;
+    private readonly ThrottleService? _throttling;
     private readonly Timer _expirySweep;
     private long _nextId;
 
-    public LiveConnectionRegistry(SnapshotHolder snapshots, ILogger<LiveConnectionRegistry> logger)
+    public LiveConnectionRegistry(SnapshotHolder snapshots, ILogger<LiveConnectionRegistry> logger, ThrottleService? throttling = null)
     {
         _logger = logger;
+        _throttling = throttling;
         snapshots.Swapped += Recheck;
         _expirySweep = new Timer(_ => CloseExpired(DateTime.UtcNow), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
     }
@@ -35,7 +38,16 @@ internal sealed class LiveConnectionRegistry : IDisposable
     {
         foreach (var connection in _connections.Values)
         {
-            if (connection.Identity.TokenExpiresAt > now || connection.IsClosing)
+            if (connection.IsClosing)
+                continue;
+            if (connection.Throttle?.Rules is { MaxDuration: { } max, DurationReason: var why } && now - connection.OpenedAt >= max)
+            {
+                _logger.LogInformation("Closing connection {Id} to {Api} of application {Application}: {Reason}",
+                    connection.Id, connection.Route.Label, connection.Identity.ApplicationName, why);
+                connection.Close(PolicyViolation, why ?? "connection duration limit reached");
+                continue;
+            }
+            if (connection.Identity.TokenExpiresAt > now)
                 continue;
             _logger.LogInformation("Closing connection {Id} to {Api} of application {Application}: token expired",
                 connection.Id, connection.Route.Label, connection.Identity.ApplicationName);
@@ -91,8 +103,15 @@ internal sealed class LiveConnectionRegistry : IDisposable
     {
         foreach (var connection in _connections.Values)
         {
-            if (connection.IsClosing || HandshakeValidator.WhyNoLongerAllowed(snapshot, connection.Route, connection.Identity) is not { } why)
+            if (connection.IsClosing)
                 continue;
+            if (HandshakeValidator.WhyNoLongerAllowed(snapshot, connection.Route, connection.Identity) is not { } why)
+            {
+                // Still allowed: its plan or policies may have changed, and apply from the next message.
+                if (connection.Throttle is { } throttle)
+                    _throttling?.Refresh(throttle, snapshot, connection.Route, connection.Identity, connection.Id);
+                continue;
+            }
             _logger.LogInformation("Closing connection {Id} to {Api} of application {Application}: {Reason}",
                 connection.Id, connection.Route.Label, connection.Identity.ApplicationName, why);
             connection.Close(PolicyViolation, why);

@@ -32,6 +32,19 @@ public sealed class LiveConnections(string nodeName)
     public bool Close(long id, string reason) =>
         _registry?.Find(id) is { } c && c.Close(LiveConnectionRegistry.PolicyViolation, Trim(reason));
 
+    public const int MaxPushBytes = 64 * 1024;
+
+    /// <summary>
+    /// Sends a message to one client, as if from the backend (for backends that push through the gateway).
+    /// Null when there is no such connection; false when it stayed busy or closed for a second.
+    /// </summary>
+    public async Task<bool?> SendAsync(long id, ReadOnlyMemory<byte> payload, bool text)
+    {
+        if (_registry?.Find(id) is not { } connection)
+            return null;
+        return await connection.SendAsync(payload, text, TimeSpan.FromSeconds(1));
+    }
+
     /// <summary>Closes every connection of an application; returns how many.</summary>
     public int CloseApplication(Guid applicationId, string reason) =>
         (_registry?.All ?? []).Where(c => c.Identity.ApplicationId == applicationId)

@@ -21,7 +21,7 @@ internal static class BackendRequestFactory
     public const string IdentityHeaderPrefix = "X-Tollgate-";
 
     public static BackendRequest Create(HttpContext http, Uri endpoint, string rest, Credentials credentials, ConnectionIdentity identity,
-        IReadOnlyList<KeyValuePair<string, string>> extraHeaders)
+        IReadOnlyList<KeyValuePair<string, string>> extraHeaders, string? callerToken = null)
     {
         var headers = new List<KeyValuePair<string, string>>(http.Request.Headers.Count + 8);
         foreach (var (name, values) in http.Request.Headers)
@@ -49,6 +49,8 @@ internal static class BackendRequestFactory
             if (identity.Subscription is { } grant)
                 headers.Add(new(IdentityHeaderPrefix + "Plan", grant.Plan));
         }
+        if (callerToken is not null)
+            headers.Add(new(CallerTokens.HeaderName, callerToken));
         headers.AddRange(extraHeaders);
         return new BackendRequest(endpoint, PathAndQuery(endpoint, rest, http.Request.QueryString), headers);
     }

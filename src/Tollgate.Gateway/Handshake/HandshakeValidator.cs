@@ -164,7 +164,8 @@ internal sealed class HandshakeValidator(AuthorizationUrlClient authorizationUrl
         var endpoint = identity.KeyType == KeyType.Sandbox ? route.SandboxEndpoint : route.ProductionEndpoint;
         if (endpoint is null)
             return (null, null, Refusal.Forbidden($"{route.Label} has no {identity.KeyType.ToWire()} endpoint: use {(identity.KeyType == KeyType.Sandbox ? "production" : "sandbox")} keys."));
-        var subscriber = identity.Subscriber.Length > 0 ? identity.Subscriber : grant.ApplicationName;
+        // An API key names no user: its subscriber is the application's owner.
+        var subscriber = identity.Subscriber.Length > 0 ? identity.Subscriber : grant.ApplicationOwner;
         return (identity with { ApplicationName = grant.ApplicationName, Subscriber = subscriber, Subscription = grant }, endpoint, null);
     }
 

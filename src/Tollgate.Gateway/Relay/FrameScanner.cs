@@ -49,6 +49,21 @@ internal struct FrameScanner(bool fromClient, long maxMessageBytes, bool checkUt
     /// <summary>True when everything consumed so far ends exactly at the end of a frame.</summary>
     public readonly bool AtFrameBoundary => _payloadRemaining == 0;
 
+    /// <summary>
+    /// Steps back over the header of a message's first frame that <see cref="Next"/> just reported, as if it had not
+    /// been read (throttling holds or drops the message before any byte of it goes).
+    /// </summary>
+    public void UndoMessageStart()
+    {
+        _payloadRemaining = 0;
+        _inMessage = false;
+        _messageBytes = 0;
+        _frameFin = true;
+    }
+
+    /// <summary>True between the first and the last frame of a fragmented data message.</summary>
+    public readonly bool InMessage => _inMessage || _payloadRemaining > 0;
+
     /// <summary>Payload bytes of the current (possibly fragmented) data message so far.</summary>
     public readonly long MessageBytes => _messageBytes;
 

@@ -19,7 +19,7 @@ internal sealed class RelayConnection
     // Side.WriteState values.
     private const int Idle = 0;     // nobody writes; the owner may start a frame, the gateway may send its close
     private const int Writing = 1;  // the owner is writing, or is between reads in the middle of a frame
-    private const int Pinging = 2;  // a gateway keep-alive ping is being written (between frames); the owner waits for it
+    private const int Injecting = 2; // the gateway writes a frame of its own (ping, pushed message) between frames; the owner waits
     private const int Closing = 3;  // a gateway close frame is being written
     private const int Closed = 4;   // a close frame went out, or the side is gone: no more writes
 
@@ -40,7 +40,8 @@ internal sealed class RelayConnection
 
     internal RelayConnection(
         Stream client, Stream backend, ReadOnlyMemory<byte> backendLeftover,
-        RelayOptions options, RelayCounters counters, CancellationToken abort)
+        RelayOptions options, RelayCounters counters, CancellationToken abort,
+        IMessageGate? upstreamGate = null, IMessageGate? downstreamGate = null)
     {
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(backend);
@@ -64,8 +65,13 @@ internal sealed class RelayConnection
             var period = TimeSpan.FromMilliseconds(Math.Max(10, periodMs));
             _idleTimer = new Timer(static s => ((RelayConnection)s!).CheckIdle(), this, period, period);
         }
+        _upstreamGate = upstreamGate;
+        _downstreamGate = downstreamGate;
         Completion = RunAsync(backendLeftover);
     }
+
+    private readonly IMessageGate? _upstreamGate;
+    private readonly IMessageGate? _downstreamGate;
 
     public RelayCounters Counters { get; }
 
@@ -91,8 +97,8 @@ internal sealed class RelayConnection
     {
         try
         {
-            var upstream = new Pump(this, _client, _backend, _options.MaxMessageBytes, ReadOnlyMemory<byte>.Empty).RunAsync();
-            var downstream = new Pump(this, _backend, _client, _options.MaxBackendMessageBytes, backendLeftover).RunAsync();
+            var upstream = new Pump(this, _client, _backend, _options.MaxMessageBytes, ReadOnlyMemory<byte>.Empty, _upstreamGate).RunAsync();
+            var downstream = new Pump(this, _backend, _client, _options.MaxBackendMessageBytes, backendLeftover, _downstreamGate).RunAsync();
             await Task.WhenAll(upstream, downstream).ConfigureAwait(false);
             // Close frames the gateway started writing finish (or time out) before the streams go.
             await Task.WhenAll(_client.CloseWrite, _backend.CloseWrite).ConfigureAwait(false);
@@ -210,18 +216,42 @@ internal sealed class RelayConnection
     /// <summary>Writes a ping to <paramref name="side"/> if nobody is writing to it (a busy side needs no keep-alive).</summary>
     private void SendPing(Side side)
     {
-        if (Interlocked.CompareExchange(ref side.WriteState, Pinging, Idle) != Idle)
+        if (Interlocked.CompareExchange(ref side.WriteState, Injecting, Idle) != Idle)
         {
             return;
         }
-        side.PingWrite = WritePingAsync(side);
+        side.InjectWrite = WriteInjectedAsync(side, PingFrame);
     }
 
-    private async Task WritePingAsync(Side side)
+    /// <summary>
+    /// Pushes a message of the gateway's own to the client (the admin API's "send to this connection"): written
+    /// between the backend's messages, never inside one. False when the client is busy right now (a message from
+    /// the backend is half way through, or the connection is closing): the caller may try again shortly.
+    /// </summary>
+    public async Task<bool> SendToClientAsync(ReadOnlyMemory<byte> payload, bool text)
+    {
+        var side = _client;
+        if (Interlocked.CompareExchange(ref side.WriteState, Injecting, Idle) != Idle)
+        {
+            return false;
+        }
+        if (Volatile.Read(ref side.MidMessage))
+        {
+            await ReleaseInjectedAsync(side).ConfigureAwait(false);
+            return false;
+        }
+        var write = WriteInjectedAsync(side, DataFrame.Build(payload.Span, text));
+        side.InjectWrite = write;
+        await write.ConfigureAwait(false);
+        Counters.Add(fromClient: false, 1, payload.Length);
+        return true;
+    }
+
+    private async Task WriteInjectedAsync(Side side, byte[] frame)
     {
         try
         {
-            await side.Stream.WriteAsync(PingFrame, _ioToken).ConfigureAwait(false);
+            await side.Stream.WriteAsync(frame, _ioToken).ConfigureAwait(false);
         }
         catch
         {
@@ -229,14 +259,15 @@ internal sealed class RelayConnection
         }
         finally
         {
-            // Release, then look for a close requested meanwhile (same handshake as the pumps use).
-            if (Interlocked.CompareExchange(ref side.WriteState, Idle, Pinging) == Pinging
-                && Volatile.Read(ref side.PendingClose) is not null)
-            {
-                _ = FlushCloseAsync(side);
-            }
+            await ReleaseInjectedAsync(side).ConfigureAwait(false);
         }
     }
+
+    /// <summary>Release, then look for a close requested meanwhile (the same handshake the pumps use).</summary>
+    private Task ReleaseInjectedAsync(Side side) =>
+        Interlocked.CompareExchange(ref side.WriteState, Idle, Injecting) == Injecting && Volatile.Read(ref side.PendingClose) is not null
+            ? FlushCloseAsync(side)
+            : Task.CompletedTask;
 
     private static async ValueTask DisposeQuietlyAsync(Stream stream)
     {
@@ -260,15 +291,24 @@ internal sealed class RelayConnection
         public int WriteState;
         public CloseRequest? PendingClose;
         public Task CloseWrite = Task.CompletedTask;
-        public Task PingWrite = Task.CompletedTask;
+        public Task InjectWrite = Task.CompletedTask;
+        /// <summary>Set by the pump writing to this side: a message to it is half way through (between its fragments).</summary>
+        public bool MidMessage;
         public string Name => IsBackend ? "backend" : "client";
     }
 
-    private enum Stop : byte { None, Close, PendingClose, ProtocolError, MessageTooBig, InvalidUtf8 }
+    // Shape: hold the message at the start of the buffer for a while; Limit: a throttling close; Switch: the bytes
+    // scanned so far are to be forwarded (or dropped) and what follows is not.
+    private enum Stop : byte { None, Close, PendingClose, ProtocolError, MessageTooBig, Shape, Limit, Switch, InvalidUtf8 }
 
     /// <summary>Forwards one direction. The hot path: no allocation and no lock per chunk or message.</summary>
-    private sealed class Pump(RelayConnection relay, Side source, Side target, long maxMessageBytes, ReadOnlyMemory<byte> leftover)
+    private sealed class Pump(RelayConnection relay, Side source, Side target, long maxMessageBytes, ReadOnlyMemory<byte> leftover, IMessageGate? gate)
     {
+        private readonly IMessageGate? _gate = gate;
+        private bool _admitted;           // the message at the start of the buffer was held (shape) and may now go
+        private bool _dropping;           // the frames of the current data message are being dropped
+        private long _delayNs;
+        private string? _limitReason;
         private readonly bool _fromClient = !source.IsBackend;
         private FrameScanner _scanner = new(fromClient: !source.IsBackend, maxMessageBytes,
             checkUtf8: !source.IsBackend && relay._options.ValidateClientUtf8);
@@ -322,14 +362,14 @@ internal sealed class RelayConnection
                         StopForwarding();
                     }
 
-                    var stop = Scan(buffer.AsSpan(0, filled), out int end, out long payloadBytes, out int messages, out ushort? closeCode, out string? closeReason);
-                    if (stop == Stop.Close && _forwarding)
+                    var stop = Scan(buffer.AsSpan(0, filled), out int end, out long payloadBytes, out int messages, out ushort? closeCode, out string? closeReason, out bool discard);
+                    if (stop == Stop.Close && _forwarding && !discard)
                     {
                         // Recorded before the frame is forwarded: once it is, the other side's reply may race this pump.
                         relay.SetResult(new RelayResult(closeCode, closeReason, _fromClient ? RelayCloser.Client : RelayCloser.Backend, null));
                     }
 
-                    if (_forwarding && end > 0)
+                    if (_forwarding && end > 0 && !discard)
                     {
                         if (!await TakeTargetAsync().ConfigureAwait(false))
                         {
@@ -353,6 +393,7 @@ internal sealed class RelayConnection
                             if (written)
                             {
                                 relay.Counters.Add(_fromClient, messages, payloadBytes);
+                                Volatile.Write(ref target.MidMessage, _scanner.InMessage);
                                 if (stop == Stop.Close)
                                 {
                                     _owning = false;
@@ -388,6 +429,17 @@ internal sealed class RelayConnection
                                 return; // even a lenient scan cannot step over this; the time-out ends the relay
                             }
                             await ViolationAsync(stop).ConfigureAwait(false);
+                            StopForwarding();
+                            break;
+                        case Stop.Shape:
+                            // Not reading this side meanwhile is the back-pressure: TCP pushes back on the sender.
+                            await Task.Delay(TimeSpan.FromTicks(Math.Max(1, _delayNs / 100)), token).ConfigureAwait(false);
+                            _admitted = true;
+                            break;
+                        case Stop.Limit:
+                            // The close goes to the target now (this pump released it at the message boundary) and to the
+                            // source at its next frame boundary; the held message and the rest are only drained.
+                            relay.CloseBoth(1008, _limitReason ?? "rate limit exceeded", $"throttled: {_limitReason}");
                             StopForwarding();
                             break;
                     }
@@ -433,11 +485,11 @@ internal sealed class RelayConnection
                 {
                     return true;
                 }
-                if (previous != Pinging)
+                if (previous != Injecting)
                 {
                     return false;
                 }
-                var ping = Volatile.Read(ref target.PingWrite);
+                var ping = Volatile.Read(ref target.InjectWrite);
                 if (ping.IsCompleted)
                 {
                     await Task.Yield(); // the pinger has not published its task yet, or is just releasing
@@ -450,19 +502,29 @@ internal sealed class RelayConnection
         }
 
         /// <summary>Steps over frames up to the first event that needs action; <paramref name="end"/> is where it stopped.</summary>
-        private Stop Scan(ReadOnlySpan<byte> data, out int end, out long payloadBytes, out int messages, out ushort? closeCode, out string? closeReason)
+        /// <remarks>
+        /// With a gate, <paramref name="discard"/> says whether the bytes up to <paramref name="end"/> are the frames of a
+        /// dropped message (not forwarded); a run of forwarded bytes and a run of dropped ones never mix in one scan.
+        /// </remarks>
+        private Stop Scan(ReadOnlySpan<byte> data, out int end, out long payloadBytes, out int messages, out ushort? closeCode, out string? closeReason, out bool discard)
         {
             int pos = 0;
             payloadBytes = 0;
             messages = 0;
             closeCode = null;
             closeReason = null;
+            discard = _dropping && NextIsDroppedData(data);
             var stop = Stop.None;
             while (pos < data.Length)
             {
                 if (_forwarding && _scanner.AtFrameBoundary && Volatile.Read(ref target.PendingClose) is not null)
                 {
                     stop = Stop.PendingClose;
+                    break;
+                }
+                if (_dropping && !discard && pos > 0 && NextIsDroppedData(data[pos..]))
+                {
+                    stop = Stop.Switch;
                     break;
                 }
                 var ev = _scanner.Next(data[pos..], out int consumed, out var header, out bool messageEnded);
@@ -485,6 +547,53 @@ internal sealed class RelayConnection
                     stop = Stop.InvalidUtf8;
                     break;
                 }
+                if (discard)
+                {
+                    if (ev == FrameEvent.Control)
+                    {
+                        stop = Stop.Switch; // not consumed: control frames in a dropped message still go through
+                        break;
+                    }
+                    pos += consumed;
+                    if (messageEnded)
+                    {
+                        _dropping = false;
+                        stop = Stop.Switch;
+                        break;
+                    }
+                    continue;
+                }
+                if (ev == FrameEvent.DataHeader && _gate is not null && _forwarding)
+                {
+                    if (header.Opcode != FrameHeader.Continuation)
+                    {
+                        if (_admitted)
+                        {
+                            _admitted = false;
+                        }
+                        else
+                        {
+                            var decision = _gate.OnMessage(header.PayloadLength, out _delayNs, out _limitReason);
+                            if (decision != GateDecision.Pass)
+                            {
+                                // Back to just before this header: it is held, dropped or never sent.
+                                _scanner.UndoMessageStart();
+                                stop = decision switch
+                                {
+                                    GateDecision.Delay => Stop.Shape,
+                                    GateDecision.Drop => Stop.Switch,
+                                    _ => Stop.Limit,
+                                };
+                                _dropping = decision == GateDecision.Drop;
+                                break;
+                            }
+                        }
+                    }
+                    else
+                    {
+                        _gate.OnFrame(header.PayloadLength);
+                    }
+                }
                 if (ev == FrameEvent.Payload)
                 {
                     payloadBytes += consumed;
@@ -504,6 +613,16 @@ internal sealed class RelayConnection
             }
             end = pos;
             return stop;
+        }
+
+        /// <summary>While dropping: whether the bytes at the start of <paramref name="data"/> belong to the dropped message (not a control frame).</summary>
+        private bool NextIsDroppedData(ReadOnlySpan<byte> data)
+        {
+            if (!_scanner.AtFrameBoundary)
+            {
+                return true;
+            }
+            return FrameHeader.TryParse(data, out var header) == OperationStatus.Done && !header.IsControl;
         }
 
         private void StopForwarding()

@@ -14,8 +14,9 @@ internal static class WebSocketRelay
     /// <param name="abort">Drops both connections at once, without close frames (use RequestClose for a clean close).</param>
     public static RelayConnection Start(
         Stream client, Stream backend, ReadOnlyMemory<byte> backendLeftover,
-        RelayOptions options, RelayCounters counters, CancellationToken abort = default) =>
-        new(client, backend, backendLeftover, options, counters, abort);
+        RelayOptions options, RelayCounters counters, CancellationToken abort = default,
+        IMessageGate? upstreamGate = null, IMessageGate? downstreamGate = null) =>
+        new(client, backend, backendLeftover, options, counters, abort, upstreamGate, downstreamGate);
 
     /// <summary>Relays until both sides are closed; see <see cref="Start"/>.</summary>
     public static Task<RelayResult> RunAsync(

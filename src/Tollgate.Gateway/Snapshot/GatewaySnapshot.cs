@@ -3,6 +3,7 @@ using Microsoft.IdentityModel.Tokens;
 using Tollgate.Core.Apis;
 using Tollgate.Core.Applications;
 using Tollgate.Core.Lifecycle;
+using Tollgate.Core.Plans;
 
 namespace Tollgate.Gateway.Snapshot;
 
@@ -17,7 +18,8 @@ public sealed record ApiRoute(
     ApiState State,
     bool IsDefaultVersion,
     ApiSecurity Security,
-    FrozenSet<string> AllowedOrigins)
+    FrozenSet<string> AllowedOrigins,
+    ApiThrottling? Throttling = null)
 {
     public string Label => $"{Context}/{Version}";
 }
@@ -26,7 +28,9 @@ public sealed record ApiRoute(
 public sealed record ApiKeyGrant(Guid KeyId, Guid ApplicationId, KeyType KeyType);
 
 /// <summary>An application's right to use an API under a plan.</summary>
-public sealed record SubscriptionGrant(Guid SubscriptionId, Guid ApiId, Guid ApplicationId, string ApplicationName, string Plan, SubscriptionStatus Status);
+/// <param name="ApplicationPolicy">The plan whose limits apply to all of the application's subscriptions together; null for none.</param>
+public sealed record SubscriptionGrant(Guid SubscriptionId, Guid ApiId, Guid ApplicationId, string ApplicationName, string Plan, SubscriptionStatus Status,
+    string? ApplicationPolicy = null, string ApplicationOwner = "");
 
 /// <summary>How the gateway validates access tokens and connection tickets locally, without calling the key manager.</summary>
 public sealed record TokenTrust(string Issuer, string Audience, SecurityKey SigningKey)
@@ -48,6 +52,9 @@ public sealed record GatewaySnapshot(
     FrozenDictionary<string, ApiKeyGrant> ApiKeysByHash,
     TokenTrust? Trust)
 {
+    /// <summary>Business plans by name (case-insensitive): what throttling enforces for subscriptions and application policies.</summary>
+    public FrozenDictionary<string, BusinessPlan> Plans { get; init; } = FrozenDictionary<string, BusinessPlan>.Empty;
+
     public static readonly GatewaySnapshot Empty = new(0,
         FrozenDictionary<string, ApiRoute>.Empty,
         FrozenDictionary<string, ApiRoute>.Empty,
@@ -65,9 +72,11 @@ public sealed record GatewaySnapshot(
         IEnumerable<string> revokedTokenIds,
         IEnumerable<KeyValuePair<string, DateTime>> keyValidity,
         IEnumerable<KeyValuePair<string, ApiKeyGrant>> apiKeys,
-        TokenTrust trust)
+        TokenTrust trust,
+        IEnumerable<BusinessPlan>? plans = null)
     {
         var all = routes.ToArray();
+        var planTable = (plans ?? []).ToFrozenDictionary(p => p.Name, StringComparer.OrdinalIgnoreCase);
         return new GatewaySnapshot(
             version,
             all.ToFrozenDictionary(r => $"{r.Context}/{r.Version}", StringComparer.Ordinal),
@@ -77,6 +86,9 @@ public sealed record GatewaySnapshot(
             revokedTokenIds.ToFrozenSet(StringComparer.Ordinal),
             keyValidity.ToFrozenDictionary(StringComparer.Ordinal),
             apiKeys.ToFrozenDictionary(StringComparer.Ordinal),
-            trust);
+            trust)
+        {
+            Plans = planTable,
+        };
     }
 }

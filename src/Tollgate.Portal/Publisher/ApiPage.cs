@@ -67,6 +67,27 @@ public abstract class ApiPage : PortalPage
         await ReloadAsync();
     }
 
+    /// <summary>Saves the security settings through the same operation as <c>PUT /api/publisher/apis/{id}</c> (creator role);
+    /// everything else is sent as it is now.</summary>
+    protected async Task UpdateSecurityAsync(Tollgate.Core.Apis.ApiSecurity security)
+    {
+        if (Api is null)
+            return;
+        if (!User.CanCreate())
+        {
+            Refuse("Changing an API's security settings needs the creator role.");
+            return;
+        }
+        var request = new ApiRequest(Api.Name, Api.Context, Api.Version, new EndpointDto(Api.ProductionEndpoint, Api.SandboxEndpoint),
+            Plans.ToList(), Api.Description, ApiMapping.SplitList(Api.Tags).ToList(), null, Security: security);
+        var result = await Catalog.UpdateAsync(Id, request, Aborted);
+        if (result.Ok)
+            Notice = "Security settings saved.";
+        else
+            Fail(result.Error!);
+        await ReloadAsync();
+    }
+
     protected static string Label(LifecycleAction action) => action switch
     {
         LifecycleAction.PreRelease => "PRE-RELEASE",

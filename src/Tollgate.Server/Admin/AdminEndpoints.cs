@@ -7,11 +7,14 @@ namespace Tollgate.Server.Admin;
 
 internal sealed record SettingsRequest(bool? SelfSignup);
 
+internal sealed record PushRequest(string? Text, string? Binary);
+
 internal static class AdminEndpoints
 {
     public static void MapAdminApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/admin").RequireAuthorization(Policies.Admin);
+        group.MapPlanApi();
 
         group.MapGet("/users", async (UserService users, CancellationToken ct) =>
         {
@@ -34,6 +37,33 @@ internal static class AdminEndpoints
 
         group.MapDelete("/connections/{id:long}", (long id, string? reason, LiveConnections live) =>
             live.Close(id, reason ?? "closed by an administrator") ? Results.NoContent() : Problem.NotFound($"There is no open connection {id} on this node."));
+
+        // Push a message to one client through the gateway: {"text":"..."} or {"binary":"<base64>"}.
+        group.MapPost("/connections/{id:long}/messages", async (long id, HttpContext http, LiveConnections live) =>
+        {
+            var (request, error) = await JsonBody.ReadAsync<PushRequest>(http);
+            if (error is not null)
+                return error;
+            if ((request!.Text is null) == (request.Binary is null))
+                return Problem.Field("text", "Send either \"text\" (a string) or \"binary\" (base64), not both or neither.");
+            byte[] payload;
+            try
+            {
+                payload = request.Text is { } text ? System.Text.Encoding.UTF8.GetBytes(text) : Convert.FromBase64String(request.Binary!);
+            }
+            catch (FormatException)
+            {
+                return Problem.Field("binary", "binary must be base64.");
+            }
+            if (payload.Length > LiveConnections.MaxPushBytes)
+                return Problem.Field(request.Text is null ? "binary" : "text", $"The message is too large: keep it to {LiveConnections.MaxPushBytes / 1024} KiB.");
+            return await live.SendAsync(id, payload, request.Text is not null) switch
+            {
+                null => Problem.NotFound($"There is no open connection {id} on this node."),
+                false => Results.Problem(title: "The connection stayed busy or is closing.", detail: "Try again in a moment.", statusCode: 409),
+                true => Results.Accepted(),
+            };
+        });
 
         group.MapDelete("/connections", (Guid? applicationId, string? reason, LiveConnections live) =>
             applicationId is { } app

@@ -21,9 +21,22 @@ internal static class FirstStart
         await StoreSetup.InitializeAsync(factory, ct);
         await using var db = await factory.CreateDbContextAsync(ct);
 
-        var existingPlans = await db.Plans.Select(p => p.Name).ToListAsync(ct);
-        foreach (var plan in DefaultPlans.All.Where(p => !existingPlans.Contains(p.Name)))
-            db.Plans.Add(new PlanEntity { Name = plan.Name, Description = plan.Description, EventsPerDay = plan.EventsPerDay });
+        var existingPlans = await db.Plans.ToListAsync(ct);
+        foreach (var plan in DefaultPlans.All.Where(p => !existingPlans.Any(e => e.Name == p.Name)))
+            db.Plans.Add(new PlanEntity { Name = plan.Name, Description = plan.Description, EventsPerDay = plan.EventsPerDay, Policy = PlanJson.Serialize(plan) });
+        // A database from before throttling has plans without limits: the shipped ones get their new defaults,
+        // any other keeps its daily quota as its only limit.
+        foreach (var old in existingPlans.Where(p => p.Policy is null))
+        {
+            var plan = DefaultPlans.All.FirstOrDefault(d => d.Name == old.Name)
+                ?? new BusinessPlan(old.Name, old.Description, old.EventsPerDay is { } perDay
+                    ? new ThrottlePolicy(ThrottleAction.Shape, [new PlanLimit(perDay, LimitPeriod.Day)])
+                    : ThrottlePolicy.None);
+            old.Description = plan.Description;
+            old.EventsPerDay = plan.EventsPerDay;
+            old.Policy = PlanJson.Serialize(plan);
+            logger.LogInformation("Schema upgrade: plan {Plan} now has limits: {Limits}", plan.Name, PlanValidator.Describe(plan.Policy));
+        }
 
         if (!await db.Users.AnyAsync(ct))
         {

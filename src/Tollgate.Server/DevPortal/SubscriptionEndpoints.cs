@@ -22,6 +22,13 @@ internal static class SubscriptionEndpoints
                 .Or(s => Results.Created($"/api/devportal/subscriptions/{s.Id}", s));
         });
 
+        // Moving to another of the API's plans: live connections take the new limits within a second.
+        group.MapPut("/subscriptions/{id:guid}", async (Guid id, HttpContext http, SubscriptionService subscriptions) =>
+        {
+            var (request, error) = await JsonBody.ReadAsync<SubscriptionUpdateRequest>(http);
+            return error ?? (await subscriptions.ChangePlanAsync(http.User.ToActor(), id, request!.Plan, http.RequestAborted)).Or();
+        });
+
         group.MapDelete("/subscriptions/{id:guid}", async (Guid id, ClaimsPrincipal user, SubscriptionService subscriptions, CancellationToken ct) =>
             (await subscriptions.UnsubscribeAsync(user.ToActor(), id, ct)).Or(_ => Results.NoContent()));
     }

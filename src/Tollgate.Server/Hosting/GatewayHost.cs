@@ -1,6 +1,8 @@
 using System.Security.Cryptography.X509Certificates;
+using Microsoft.IdentityModel.Tokens;
 using Tollgate.Gateway;
 using Tollgate.Gateway.Analytics;
+using Tollgate.KeyManager.Signing;
 using Tollgate.Gateway.Connections;
 using Tollgate.Gateway.Snapshot;
 
@@ -9,7 +11,8 @@ namespace Tollgate.Server.Hosting;
 /// <summary>The gateway's own Kestrel (ws:// and wss:// ports), apart from the control plane's so its limits and pipeline stay minimal.</summary>
 internal static class GatewayHost
 {
-    public static WebApplication Build(ServerOptions options, SnapshotHolder snapshots, LiveConnections live, X509Certificate2 certificate, AnalyticsRecorder analytics)
+    public static WebApplication Build(ServerOptions options, SnapshotHolder snapshots, LiveConnections live, X509Certificate2 certificate,
+        SigningKeyStore? signingKeys, string issuer, AnalyticsRecorder analytics)
     {
         var builder = WebApplication.CreateSlimBuilder();
         LogFormat.Configure(builder.Logging, options);
@@ -30,8 +33,15 @@ internal static class GatewayHost
         });
         builder.Services.AddTollgateGateway(snapshots, new GatewayOptions(
             options.BackendConnectTimeout, options.MaxClientMessageBytes, options.MaxBackendMessageBytes, options.IdleTimeout,
-            options.PingInterval, options.MaxConnectionsPerClient), live, analytics);
+            options.PingInterval, options.MaxConnectionsPerClient, options.AcceptAnyBackendCertificate)
+        {
+            // In one process with the key manager, the gateway signs caller JWTs with the same key its JWKS publishes.
+            CallerSigning = signingKeys is null ? null : new SigningCredentials(signingKeys.SigningKey, SecurityAlgorithms.RsaSha256),
+            CallerIssuer = issuer,
+        }, live, analytics);
         var app = builder.Build();
+        if (options.AcceptAnyBackendCertificate)
+            app.Logger.LogWarning("--backend-accept-any-certificate is on: wss:// backends' certificates are NOT checked. Use it only for test backends.");
         app.UseTollgateGateway();
         // The last counts of open connections reach the writer before the control plane stops.
         app.Lifetime.ApplicationStopped.Register(analytics.Flush);

@@ -24,6 +24,7 @@ internal sealed record ServerOptions(
     string? TlsCertificate,
     string? TlsKey,
     string? TlsCertificatePassword,
+    bool AcceptAnyBackendCertificate,
     AnalyticsSettings? Analytics = null)
 {
     public AnalyticsSettings AnalyticsOrDefault => Analytics ?? AnalyticsSettings.Default;
@@ -64,6 +65,7 @@ internal sealed record ServerOptions(
             config["tls-cert"],
             config["tls-key"],
             config["tls-cert-password"],
+            Flag(config, "backend-accept-any-certificate"),
             new AnalyticsSettings(
                 (config["analytics"] ?? "on").ToLowerInvariant() switch
                 {
@@ -82,6 +84,13 @@ internal sealed record ServerOptions(
                 },
                 TimeSpan.FromDays(Number(config, "analytics-daily-retention-days", 400, 1, 36500))));
     }
+
+    private static bool Flag(IConfiguration config, string key) => config[key] switch
+    {
+        null or "false" or "0" => false,
+        "true" or "1" or "" => true,
+        var other => throw new OptionsException($"--{key} '{other}' is not valid: use true or false."),
+    };
 
     private static int Port(IConfiguration config, string key, int fallback, bool allowZero = false)
     {

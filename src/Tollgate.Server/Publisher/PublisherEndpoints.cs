@@ -80,11 +80,10 @@ internal static class PublisherEndpoints
         group.MapPost("/apis/{id:guid}/subscriptions/{subscriptionId:guid}/unblock", async (Guid id, Guid subscriptionId, SubscriptionService subscriptions, CancellationToken ct) =>
             (await subscriptions.SetStatusAsync(id, subscriptionId, SubscriptionStatus.Active, ct)).Or()).RequireAuthorization(Policies.Publisher);
 
-        app.MapGet("/api/publisher/plans", async (IDbContextFactory<TollgateDb> dbFactory, CancellationToken ct) =>
+        app.MapGet("/api/publisher/plans", async (Tollgate.ControlPlane.Plans.PlanService plans, CancellationToken ct) =>
         {
-            await using var db = await dbFactory.CreateDbContextAsync(ct);
-            var items = await db.Plans.AsNoTracking().OrderBy(p => p.Name).Select(p => new { p.Name, p.Description, p.EventsPerDay }).ToListAsync(ct);
-            return Results.Ok(new { count = items.Count, items });
+            var items = (await plans.ListAsync(ct)).Select(Admin.PlanResponse.From).ToArray();
+            return Results.Ok(new { count = items.Length, items });
         }).RequireAuthorization(Policies.SignedIn);
     }
 }

@@ -30,6 +30,8 @@ public sealed class ApiEntity
     public string Provider { get; set; } = "";
     /// <summary>The API's <c>ApiSecurity</c> as JSON: a document, so new settings need no schema change.</summary>
     public string SecurityJson { get; set; } = "";
+    /// <summary>The API-wide throttling policy as JSON (<c>PlanJson</c>); null for none. Added by schema upgrade 1.</summary>
+    public string? Throttling { get; set; }
     public DateTime CreatedAt { get; set; }
     public DateTime UpdatedAt { get; set; }
 }
@@ -39,6 +41,9 @@ public sealed class PlanEntity
     public string Name { get; set; } = "";
     public string Description { get; set; } = "";
     public long? EventsPerDay { get; set; }
+    /// <summary>The whole plan (action, limits, connection limits) as JSON (<c>PlanJson</c>). Added by schema upgrade 1;
+    /// null in a database from before it until the first start fills it in.</summary>
+    public string? Policy { get; set; }
 }
 
 public sealed class ApplicationEntity
@@ -48,6 +53,8 @@ public sealed class ApplicationEntity
     public string Description { get; set; } = "";
     public string Owner { get; set; } = "";
     public DateTime CreatedAt { get; set; }
+    /// <summary>Name of the plan whose limits apply to all the application's subscriptions together; null for none. Added by schema upgrade 1.</summary>
+    public string? ThrottlingPolicy { get; set; }
 }
 
 public sealed class ApplicationKeyEntity

@@ -31,7 +31,9 @@ public sealed class ApiKeyAndLiveRevocationTests(SharedServerFixture fx, ITestOu
         byHeader.Options.SetRequestHeader("apikey", apiKey);
         using (var cts = new CancellationTokenSource(GatewayClient.Timeout))
             await byHeader.ConnectAsync(new Uri(api.GatewayUrl), cts.Token);
-        Assert.Null(SecuredApi.Header(await SecuredApi.ReadReportAsync(byHeader), "apikey"));
+        var seen = await SecuredApi.ReadReportAsync(byHeader);
+        Assert.Null(SecuredApi.Header(seen, "apikey"));
+        Assert.Equal("admin", SecuredApi.Header(seen, "X-Tollgate-Subscriber")); // an API key's subscriber is the application's owner
 
         var keyId = key.GetProperty("id").GetString();
         Assert.Equal(HttpStatusCode.NoContent, (await _client.SendAsync(HttpMethod.Delete,
@@ -106,6 +108,30 @@ public sealed class ApiKeyAndLiveRevocationTests(SharedServerFixture fx, ITestOu
 
         var subscriberToken = await SubscriberTokenAsync();
         Assert.Equal(HttpStatusCode.Forbidden, (await _client.SendAsync(HttpMethod.Get, "/api/admin/connections", subscriberToken)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Admin_pushes_a_message_to_one_connection()
+    {
+        var p = await Scenario.ProvisionAsync(Server, _client);
+        using var ws = await GatewayClient.ConnectAsync(p.GatewayUrl, p.Token.AccessToken);
+        await GatewayClient.AssertEchoAsync(ws, "first");
+        var list = await TollgateClient.ExpectJsonAsync(await _client.SendAsync(HttpMethod.Get,
+            $"/api/admin/connections?applicationId={p.App.Id}", p.AdminToken), HttpStatusCode.OK, "list connections");
+        var id = Assert.Single(list.GetProperty("items").EnumerateArray()).GetProperty("id").GetInt64();
+
+        Assert.Equal(HttpStatusCode.Accepted, (await _client.SendAsync(HttpMethod.Post,
+            $"/api/admin/connections/{id}/messages", p.AdminToken, new { text = "maintenance at noon" })).StatusCode);
+        var (type, data) = await GatewayClient.ReceiveMessageAsync(ws);
+        Assert.Equal(WebSocketMessageType.Text, type);
+        Assert.Equal("maintenance at noon", System.Text.Encoding.UTF8.GetString(data));
+        await GatewayClient.AssertEchoAsync(ws, "still relaying after the push");
+
+        Assert.Equal(HttpStatusCode.NotFound, (await _client.SendAsync(HttpMethod.Post,
+            "/api/admin/connections/999999999/messages", p.AdminToken, new { text = "x" })).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await _client.SendAsync(HttpMethod.Post,
+            $"/api/admin/connections/{id}/messages", p.AdminToken, new { text = "x", binary = "eA==" })).StatusCode);
+        await GatewayClient.CloseQuietlyAsync(ws);
     }
 
     private async Task<string> SubscriberTokenAsync()

@@ -25,7 +25,7 @@ public sealed class AnalyticsRecorderTests
         using var metrics = new GatewayMetrics();
         using var recorder = new AnalyticsRecorder(new AnalyticsOptions(true, TimeSpan.FromHours(1), QueueCapacity: 1), metrics);
         var counters = new RelayCounters();
-        var live = new LiveConnection(1, Route, Identity, DateTime.UtcNow, counters, (_, _) => { });
+        var live = new AnalyticsRecorder.ConnectionView(1, Route, Identity, counters, null);
         var track = recorder.Opened(live, new DefaultHttpContext(), 1, 1);
 
         counters.Add(fromClient: true, 2, 10);
@@ -37,7 +37,6 @@ public sealed class AnalyticsRecorderTests
 
         counters.Add(fromClient: true, 1, 5);
         recorder.Flush(); // queued
-        recorder.Throttled(1, 3, dropped: true);
         recorder.Flush(); // the queue holds one batch: this one is dropped and counted
         Assert.Equal(1, recorder.DroppedBatches);
         Assert.True(recorder.Batches.TryRead(out var second));

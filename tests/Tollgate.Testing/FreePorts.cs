@@ -1,9 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Tollgate.EndToEnd.Tests.Infrastructure;
+namespace Tollgate.Testing;
 
-internal static class FreePorts
+public static class FreePorts
 {
     /// <summary>Binds <paramref name="count"/> loopback sockets to port 0 at once, then releases them.</summary>
     public static int[] Take(int count)

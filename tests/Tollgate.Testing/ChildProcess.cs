@@ -1,15 +1,15 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace Tollgate.EndToEnd.Tests.Infrastructure;
+namespace Tollgate.Testing;
 
-internal sealed record ProcessResult(int ExitCode, string StdOut, string StdErr, bool TimedOut)
+public sealed record ProcessResult(int ExitCode, string StdOut, string StdErr, bool TimedOut)
 {
     public string Output => $"exit code: {(TimedOut ? "timed out" : ExitCode.ToString())}\n--- stdout ---\n{StdOut}\n--- stderr ---\n{StdErr}";
 }
 
 /// <summary>Runs a short-lived child process (CLI, wscat, node) and captures its output.</summary>
-internal static class ChildProcess
+public static class ChildProcess
 {
     public static async Task<ProcessResult> RunAsync(
         string fileName,

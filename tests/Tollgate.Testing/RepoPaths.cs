@@ -1,9 +1,9 @@
 using System.Reflection;
 
-namespace Tollgate.EndToEnd.Tests.Infrastructure;
+namespace Tollgate.Testing;
 
 /// <summary>Locates the repository and the build outputs the tests run as child processes.</summary>
-internal static class RepoPaths
+public static class RepoPaths
 {
     private static readonly Lazy<string> LazyRoot = new(FindRoot);
 
@@ -24,6 +24,11 @@ internal static class RepoPaths
     public static string NodeDir => Path.Combine(Root, "tests", "node");
     public static string WscatScript => Path.Combine(NodeDir, "node_modules", "wscat", "bin", "wscat");
     public static string EchoClientScript => Path.Combine(NodeDir, "echo-client.js");
+
+    /// <summary><c>TOLLGATE_SCREENSHOTS</c>, else <c>$TOLLGATE_TEST_RESULTS/screenshots</c>, else <c>TestResults/screenshots</c> under the repository.</summary>
+    public static string Screenshots =>
+        Environment.GetEnvironmentVariable("TOLLGATE_SCREENSHOTS") is { Length: > 0 } dir ? dir
+        : Path.Combine(Environment.GetEnvironmentVariable("TOLLGATE_TEST_RESULTS") is { Length: > 0 } results ? results : Path.Combine(Root, "TestResults"), "screenshots");
 
     private static string FindRoot()
     {

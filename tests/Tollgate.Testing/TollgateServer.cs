@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Tollgate.EndToEnd.Tests.Infrastructure;
+namespace Tollgate.Testing;
 
 /// <summary>
 /// One real Tollgate server process (all roles) on free loopback ports with its own data folder.
@@ -49,6 +49,8 @@ public sealed class TollgateServer : IAsyncDisposable
     /// <summary>Base address of the control plane, addressed by loopback IP.</summary>
     public Uri HttpsBase => new($"https://127.0.0.1:{HttpsPort}/");
     public string GatewayBase => $"ws://127.0.0.1:{GatewayPort}";
+    /// <summary>The portals, by the host name users type (the certificate is self-signed).</summary>
+    public string BaseUrl => $"https://localhost:{HttpsPort}";
     public string EchoEndpoint => $"ws://localhost:{EchoPort}/echo";
     public int? ProcessId => _process?.Id;
     public bool IsRunning => _process is { HasExited: false };
