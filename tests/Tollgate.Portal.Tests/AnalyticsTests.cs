@@ -9,7 +9,7 @@ using static Microsoft.Playwright.Assertions;
 
 namespace Tollgate.Portal.Tests;
 
-/// <summary>After real traffic through the gateway, the Publisher's Analytics tab shows its numbers in the charts.</summary>
+/// <summary>After real traffic through the gateway, the Publisher's Analytics tab, overview and the Developer Portal's application page show its numbers.</summary>
 [Collection(PortalCollection.Name)]
 public sealed class AnalyticsTests(PortalFixture fixture, ITestOutputHelper output) : PortalTestBase(fixture, output)
 {
@@ -71,6 +71,12 @@ public sealed class AnalyticsTests(PortalFixture fixture, ITestOutputHelper outp
         await page.Locator("#nav-analytics").ClickAsync();
         await Expect(page.Locator("#breakdown")).ToContainTextAsync($"Charted{tag}");
         await ShotAsync(page, "21-publisher-analytics-overview");
+
+        // The Developer Portal shows the same traffic on the application's page (its own subscriptions only).
+        await page.GotoAsync($"/devportal/applications/{appId}");
+        await Expect(page.Locator("#analytics #total-messages-in")).ToHaveTextAsync("7");
+        await Expect(page.Locator("#analytics #breakdown")).ToContainTextAsync($"Charted{tag}");
+        await ShotAsync(page, "22-devportal-application-analytics");
     }
 
     private static async Task<JsonElement> PostAsync(HttpClient http, string path, object body)
