@@ -19,6 +19,9 @@ public static class ControlPlaneSetup
         services.AddSingleton<UserService>();
         services.AddSingleton<PlanService>();
         services.AddSingleton<EndpointProbe>();
+        services.AddSingleton<Analytics.AnalyticsStore>();
+        services.AddSingleton(sp => new Analytics.AnalyticsQueries(
+            sp.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<Tollgate.Store.TollgateDb>>(), sp.GetService<Analytics.ILiveConnectionCounts>()));
         return services;
     }
 }

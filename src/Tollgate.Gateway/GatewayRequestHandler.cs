@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
+using Tollgate.Gateway.Analytics;
 using Tollgate.Gateway.Backend;
 using Tollgate.Gateway.Connections;
 using Tollgate.Gateway.Handshake;
@@ -25,6 +26,7 @@ internal sealed class GatewayRequestHandler(
     CallerTokens callerTokens,
     ThrottleService throttling,
     GatewayOptions options,
+    AnalyticsRecorder analytics,
     ILogger<GatewayRequestHandler> logger)
 {
     private readonly RelayOptions _relayOptions = options.ToRelayOptions();
@@ -32,6 +34,7 @@ internal sealed class GatewayRequestHandler(
     public async Task HandleAsync(HttpContext http)
     {
         var started = Stopwatch.GetTimestamp();
+        analytics.Begin(http);
         var snapshot = snapshots.Current;
         var path = http.Request.Path.Value ?? "/";
         if (RouteMatcher.Match(snapshot, path) is not { } match)
@@ -77,6 +80,7 @@ internal sealed class GatewayRequestHandler(
     private async Task ConnectAndRelayAsync(HttpContext http, IHttpUpgradeFeature upgrade, GatewaySnapshot snapshot, RouteMatch match, Credentials credentials,
         ConnectionIdentity identity, Uri endpoint, IReadOnlyList<KeyValuePair<string, string>> backendHeaders, long started)
     {
+        var authMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         // Connection limits and spent quotas answer 429 before the backend is even called.
         var connectionId = connections.NextId();
         var (throttle, throttled) = throttling.Open(snapshot, match.Route, identity, connectionId);
@@ -90,6 +94,7 @@ internal sealed class GatewayRequestHandler(
         var request = BackendRequestFactory.Create(http, endpoint, match.Rest, credentials, identity, backendHeaders,
             callerTokens.Issue(match.Route, identity));
         var backend = await backends.ConnectAsync(request, options.BackendConnectTimeout, http.RequestAborted);
+        var backendMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds - authMs;
         if (backend.Outcome != BackendOutcome.Upgraded)
         {
             logger.LogWarning("Backend of {Api} at {Endpoint} did not upgrade: {Outcome} {Error}", match.Route.Label, endpoint.GetLeftPart(UriPartial.Authority), backend.Outcome, backend.Error);
@@ -121,6 +126,7 @@ internal sealed class GatewayRequestHandler(
             upstreamGate: throttle!.Upstream, downstreamGate: throttle.Downstream);
         var live = new LiveConnection(connectionId, match.Route, identity, DateTime.UtcNow, relay, throttle);
         connections.Add(live);
+        var track = analytics.Opened(live, http, authMs, backendMs);
         RelayResult? result = null;
         try
         {
@@ -132,6 +138,7 @@ internal sealed class GatewayRequestHandler(
         finally
         {
             connections.Remove(live.Id);
+            analytics.Closed(track, result, Stopwatch.GetElapsedTime(started));
             AccessLog.Connection(logger, live, http, result, handshakeMs, Stopwatch.GetElapsedTime(started));
             if (throttle.Shaped != 0 || throttle.Dropped != 0)
                 AccessLog.Throttled(logger, live, throttle.Shaped, throttle.Dropped);
@@ -174,6 +181,7 @@ internal sealed class GatewayRequestHandler(
     {
         logger.LogInformation("Refused {Status} {Reason} for {Api} from {Client}: {Message}",
             refusal.Status, refusal.Reason, route?.Label ?? http.Request.Path.Value, http.Connection.RemoteIpAddress, refusal.Message);
+        analytics.Refused(http, refusal, route);
         http.Response.StatusCode = refusal.Status;
         if (refusal.WwwAuthenticate is not null)
             http.Response.Headers.WWWAuthenticate = refusal.WwwAuthenticate;

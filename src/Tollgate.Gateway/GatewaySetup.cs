@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Tollgate.Gateway.Analytics;
 using Tollgate.Gateway.Backend;
 using Tollgate.Gateway.Connections;
 using Tollgate.Gateway.Handshake;
@@ -12,7 +13,7 @@ namespace Tollgate.Gateway;
 public static class GatewaySetup
 {
     /// <summary>Registers the data plane around a snapshot holder that the control plane (or a sync client) fills.</summary>
-    public static IServiceCollection AddTollgateGateway(this IServiceCollection services, SnapshotHolder snapshots, GatewayOptions options, LiveConnections live)
+    public static IServiceCollection AddTollgateGateway(this IServiceCollection services, SnapshotHolder snapshots, GatewayOptions options, LiveConnections live, AnalyticsRecorder? analytics = null)
     {
         services.AddSingleton(snapshots);
         services.AddSingleton(live);
@@ -25,6 +26,7 @@ public static class GatewaySetup
         services.AddSingleton<IThrottleCounterStore, LocalThrottleCounterStore>();
         services.AddSingleton<ThrottleService>();
         services.AddSingleton<LiveConnectionRegistry>();
+        services.AddSingleton(analytics ?? new AnalyticsRecorder(AnalyticsOptions.Default with { Enabled = false }, new GatewayMetrics()));
         services.AddSingleton<GatewayRequestHandler>();
         return services;
     }

@@ -40,6 +40,33 @@ public static class SchemaUpgrades
         return applied;
     }
 
+    /// <summary>
+    /// Creates tables (and their indexes) added after the first release, from the model's own DDL with IF NOT EXISTS:
+    /// EnsureCreated does nothing on an existing database (3: analytics).
+    /// </summary>
+    public static async Task CreateTablesIfMissingAsync(TollgateDb db, IReadOnlyCollection<string> tables, CancellationToken ct)
+    {
+        var script = db.Database.GenerateCreateScript();
+        foreach (var raw in script.Split(';'))
+        {
+            var statement = raw.Trim();
+            if (!tables.Any(t => statement.Contains($"\"{t}\"", StringComparison.Ordinal)))
+                continue;
+            if (statement.StartsWith("CREATE TABLE ", StringComparison.Ordinal))
+                statement = "CREATE TABLE IF NOT EXISTS " + statement["CREATE TABLE ".Length..];
+            else if (statement.StartsWith("CREATE UNIQUE INDEX ", StringComparison.Ordinal))
+                statement = "CREATE UNIQUE INDEX IF NOT EXISTS " + statement["CREATE UNIQUE INDEX ".Length..];
+            else if (statement.StartsWith("CREATE INDEX ", StringComparison.Ordinal))
+                statement = "CREATE INDEX IF NOT EXISTS " + statement["CREATE INDEX ".Length..];
+            else
+                continue;
+            // The statements come from the model, never from input.
+#pragma warning disable EF1002, EF1003
+            await db.Database.ExecuteSqlRawAsync(statement + ";", ct);
+#pragma warning restore EF1002, EF1003
+        }
+    }
+
     private static async Task<bool> HasColumnAsync(System.Data.Common.DbConnection connection, string table, string column, CancellationToken ct)
     {
         await using var command = connection.CreateCommand();

@@ -25,6 +25,7 @@ public static class StoreSetup
         {
             // Schema upgrades of databases created by earlier versions (EnsureCreated does not alter tables).
             await SchemaUpgrades.ApplyAsync(db, ct);
+            await SchemaUpgrades.CreateTablesIfMissingAsync(db, TollgateDb.LaterTables, ct);
             await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", ct);
         }
     }

@@ -15,6 +15,12 @@ public sealed class TollgateDb(DbContextOptions<TollgateDb> options) : DbContext
     public DbSet<RefreshTokenEntity> RefreshTokens => Set<RefreshTokenEntity>();
     public DbSet<RevokedTokenEntity> RevokedTokens => Set<RevokedTokenEntity>();
     public DbSet<SettingEntity> Settings => Set<SettingEntity>();
+    public DbSet<AnalyticsMinuteEntity> AnalyticsMinutes => Set<AnalyticsMinuteEntity>();
+    public DbSet<AnalyticsConnectionEntity> AnalyticsConnections => Set<AnalyticsConnectionEntity>();
+    public DbSet<AnalyticsDayEntity> AnalyticsDays => Set<AnalyticsDayEntity>();
+
+    /// <summary>Tables added after the first release: created on existing databases by <see cref="StoreSetup"/>.</summary>
+    internal static readonly string[] LaterTables = ["analytics_minutes", "analytics_connections", "analytics_days"];
 
     protected override void OnModelCreating(ModelBuilder b)
     {
@@ -74,6 +80,27 @@ public sealed class TollgateDb(DbContextOptions<TollgateDb> options) : DbContext
         {
             e.ToTable("settings");
             e.HasKey(x => x.Key);
+        });
+        b.Entity<AnalyticsMinuteEntity>(e =>
+        {
+            e.ToTable("analytics_minutes");
+            e.HasIndex(x => new { x.Minute, x.ApiId, x.ApplicationId }).IsUnique();
+            e.HasIndex(x => new { x.ApiId, x.Minute });
+            e.HasIndex(x => new { x.ApplicationId, x.Minute });
+        });
+        b.Entity<AnalyticsDayEntity>(e =>
+        {
+            e.ToTable("analytics_days");
+            e.HasIndex(x => new { x.Day, x.ApiId, x.ApplicationId }).IsUnique();
+            e.HasIndex(x => new { x.ApiId, x.Day });
+            e.HasIndex(x => new { x.ApplicationId, x.Day });
+        });
+        b.Entity<AnalyticsConnectionEntity>(e =>
+        {
+            e.ToTable("analytics_connections");
+            e.HasIndex(x => new { x.ApiId, x.At });
+            e.HasIndex(x => new { x.ApplicationId, x.At });
+            e.HasIndex(x => x.At);
         });
     }
 }

@@ -3,11 +3,14 @@ using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.DataProtection;
 using Tollgate.Core.Changes;
+using Tollgate.Gateway.Analytics;
 using Tollgate.Gateway.Connections;
 using Tollgate.Gateway.Snapshot;
 using Tollgate.KeyManager;
 using Tollgate.KeyManager.Endpoints;
 using Tollgate.Server.Admin;
+using Tollgate.Server.Analytics;
+using Tollgate.Server.Metrics;
 using Tollgate.Server.Auth;
 using Tollgate.Server.DevPortal;
 using Tollgate.Server.GatewaySync;
@@ -21,10 +24,11 @@ namespace Tollgate.Server.Hosting;
 /// <summary>The control plane: REST API, OAuth2 key manager, and the snapshot feed for the gateway.</summary>
 internal static class ControlPlaneHost
 {
-    public static WebApplication Build(string[] args, ServerOptions options, SnapshotHolder snapshots, ChangeFeed changes, LiveConnections live, X509Certificate2 certificate)
+    public static WebApplication Build(string[] args, ServerOptions options, SnapshotHolder snapshots, ChangeFeed changes, LiveConnections live, X509Certificate2 certificate,
+        AnalyticsRecorder analytics, PrometheusExporter exporter)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
-        builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
+        LogFormat.Configure(builder.Logging, options);
         builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.WebHost.ConfigureKestrel(k =>
@@ -38,6 +42,10 @@ internal static class ControlPlaneHost
         services.AddSingleton(changes);
         services.AddSingleton(snapshots);
         services.AddSingleton(live);
+        services.AddSingleton(analytics);
+        services.AddSingleton(exporter);
+        services.AddSingleton<Tollgate.ControlPlane.Analytics.ILiveConnectionCounts>(new LiveConnectionCounts(live));
+        services.AddHostedService<AnalyticsWriter>();
         services.AddTollgateSqliteStore(Path.Combine(options.DataFolder, "tollgate.db"));
         services.AddTollgateKeyManager(options.DataFolder, new KeyManagerOptions(
             options.ControlPlaneUrl, TimeSpan.FromHours(1), TimeSpan.FromDays(14), TimeSpan.FromDays(365)));
@@ -70,6 +78,7 @@ internal static class ControlPlaneHost
         app.MapPublisherApi();
         app.MapDevPortalApi();
         app.MapAdminApi();
+        app.MapAnalyticsApi();
         app.MapTollgatePortal();
         app.MapGet("/health", () => Results.Ok(new { status = "ok" })).AllowAnonymous();
         app.MapGet("/api/info", () => Results.Ok(new

@@ -1,6 +1,7 @@
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.IdentityModel.Tokens;
 using Tollgate.Gateway;
+using Tollgate.Gateway.Analytics;
 using Tollgate.KeyManager.Signing;
 using Tollgate.Gateway.Connections;
 using Tollgate.Gateway.Snapshot;
@@ -11,10 +12,10 @@ namespace Tollgate.Server.Hosting;
 internal static class GatewayHost
 {
     public static WebApplication Build(ServerOptions options, SnapshotHolder snapshots, LiveConnections live, X509Certificate2 certificate,
-        SigningKeyStore? signingKeys, string issuer)
+        SigningKeyStore? signingKeys, string issuer, AnalyticsRecorder analytics)
     {
         var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
+        LogFormat.Configure(builder.Logging, options);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.WebHost.ConfigureKestrel(k =>
         {
@@ -37,11 +38,13 @@ internal static class GatewayHost
             // In one process with the key manager, the gateway signs caller JWTs with the same key its JWKS publishes.
             CallerSigning = signingKeys is null ? null : new SigningCredentials(signingKeys.SigningKey, SecurityAlgorithms.RsaSha256),
             CallerIssuer = issuer,
-        }, live);
+        }, live, analytics);
         var app = builder.Build();
         if (options.AcceptAnyBackendCertificate)
             app.Logger.LogWarning("--backend-accept-any-certificate is on: wss:// backends' certificates are NOT checked. Use it only for test backends.");
         app.UseTollgateGateway();
+        // The last counts of open connections reach the writer before the control plane stops.
+        app.Lifetime.ApplicationStopped.Register(analytics.Flush);
         return app;
     }
 }

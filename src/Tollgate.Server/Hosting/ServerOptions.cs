@@ -24,8 +24,11 @@ internal sealed record ServerOptions(
     string? TlsCertificate,
     string? TlsKey,
     string? TlsCertificatePassword,
-    bool AcceptAnyBackendCertificate)
+    bool AcceptAnyBackendCertificate,
+    AnalyticsSettings? Analytics = null)
 {
+    public AnalyticsSettings AnalyticsOrDefault => Analytics ?? AnalyticsSettings.Default;
+
     public bool RunsControlPlane => Role is ServerRole.All or ServerRole.ControlPlane;
     public bool RunsGateway => Role is ServerRole.All or ServerRole.Gateway;
 
@@ -62,7 +65,24 @@ internal sealed record ServerOptions(
             config["tls-cert"],
             config["tls-key"],
             config["tls-cert-password"],
-            Flag(config, "backend-accept-any-certificate"));
+            Flag(config, "backend-accept-any-certificate"),
+            new AnalyticsSettings(
+                (config["analytics"] ?? "on").ToLowerInvariant() switch
+                {
+                    "on" or "true" => true,
+                    "off" or "false" => false,
+                    var other => throw new OptionsException($"--analytics '{other}' is not known: use on or off."),
+                },
+                TimeSpan.FromMilliseconds(Number(config, "analytics-flush-ms", 10_000, 50, 600_000)),
+                TimeSpan.FromDays(Number(config, "analytics-retention-days", 30, 1, 3650)),
+                Port(config, "metrics-port", 0, allowZero: true),
+                (config["log-format"] ?? "text").ToLowerInvariant() switch
+                {
+                    "text" => false,
+                    "json" => true,
+                    var other => throw new OptionsException($"--log-format '{other}' is not known: use text or json."),
+                },
+                TimeSpan.FromDays(Number(config, "analytics-daily-retention-days", 400, 1, 36500))));
     }
 
     private static bool Flag(IConfiguration config, string key) => config[key] switch
@@ -91,6 +111,13 @@ internal sealed record ServerOptions(
             throw new OptionsException($"--{key} '{value}' is not valid: use a whole number from {min} to {max}.");
         return n;
     }
+}
+
+/// <summary>Analytics, metrics and log settings.</summary>
+/// <param name="MetricsPort">A plain-HTTP port answering <c>GET /metrics</c> without a token (0 = none; the control plane's /metrics needs an admin token).</param>
+internal sealed record AnalyticsSettings(bool Enabled, TimeSpan FlushInterval, TimeSpan Retention, int MetricsPort, bool JsonLogs, TimeSpan DailyRetention)
+{
+    public static readonly AnalyticsSettings Default = new(true, TimeSpan.FromSeconds(10), TimeSpan.FromDays(30), 0, false, TimeSpan.FromDays(400));
 }
 
 internal sealed class OptionsException(string message) : Exception(message);

@@ -20,6 +20,7 @@ public sealed class PortalFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
+        Server.ExtraArgs.AddRange(["--analytics-flush-ms", "300"]); // analytics pages show traffic within a second
         await Server.StartAsync();
         await CreateUserAsync(Creator, "creator");
         await CreateUserAsync(PublisherOnly, "publisher");

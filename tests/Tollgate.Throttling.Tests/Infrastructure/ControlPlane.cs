@@ -110,6 +110,7 @@ public sealed class ServerFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
+        Server.ExtraArgs.AddRange(["--analytics-flush-ms", "200"]); // analytics see throttling within a second
         await Server.StartAsync();
         Client = new ControlPlane(Server);
         Admin = await Client.AdminTokenAsync();

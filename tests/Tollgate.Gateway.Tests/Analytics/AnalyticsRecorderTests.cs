@@ -1,0 +1,67 @@
+using System.Collections.Frozen;
+using Microsoft.AspNetCore.Http;
+using Tollgate.Core.Apis;
+using Tollgate.Core.Applications;
+using Tollgate.Core.Lifecycle;
+using Tollgate.Gateway.Analytics;
+using Tollgate.Gateway.Connections;
+using Tollgate.Gateway.Handshake;
+using Tollgate.Gateway.Relay;
+using Tollgate.Gateway.Snapshot;
+
+namespace Tollgate.Gateway.Tests.Analytics;
+
+public sealed class AnalyticsRecorderTests
+{
+    private static readonly ApiRoute Route = new(Guid.NewGuid(), "Echo", "/echo", "1.0.0", new Uri("ws://127.0.0.1:1/"), null,
+        ApiState.Published, true, new ApiSecurity(), FrozenSet<string>.Empty);
+
+    private static readonly ConnectionIdentity Identity = new(Guid.NewGuid(), "App", "alice", CredentialKind.AccessToken, "ck", KeyType.Production,
+        "jti", DateTime.UtcNow, DateTime.UtcNow.AddHours(1), null);
+
+    [Fact]
+    public void Samples_deltas_of_open_connections_and_drops_batches_when_the_writer_is_behind()
+    {
+        using var metrics = new GatewayMetrics();
+        using var recorder = new AnalyticsRecorder(new AnalyticsOptions(true, TimeSpan.FromHours(1), QueueCapacity: 1), metrics);
+        var counters = new RelayCounters();
+        var live = new AnalyticsRecorder.ConnectionView(1, Route, Identity, counters, null);
+        var track = recorder.Opened(live, new DefaultHttpContext(), 1, 1);
+
+        counters.Add(fromClient: true, 2, 10);
+        counters.Add(fromClient: false, 1, 4);
+        recorder.Flush();
+        Assert.True(recorder.Batches.TryRead(out var first));
+        var minute = Assert.Single(first!.Minutes);
+        Assert.Equal((2, 10, 1, 4, 1, 1), (minute.MessagesIn, minute.BytesIn, minute.MessagesOut, minute.BytesOut, minute.Opened, minute.OpenAtEnd));
+
+        counters.Add(fromClient: true, 1, 5);
+        recorder.Flush(); // queued
+        recorder.Flush(); // the queue holds one batch: this one is dropped and counted
+        Assert.Equal(1, recorder.DroppedBatches);
+        Assert.True(recorder.Batches.TryRead(out var second));
+        Assert.Equal(1, second!.Minutes.Sum(m => m.MessagesIn));
+
+        recorder.Closed(track, new RelayResult(1000, "bye", RelayCloser.Client, null), TimeSpan.FromSeconds(2));
+        recorder.Flush();
+        Assert.True(recorder.Batches.TryRead(out var last));
+        var record = Assert.Single(last!.Connections);
+        Assert.Equal(("accepted", 3, 15, 1000, "client"), (record.Result, record.MessagesIn, record.BytesIn, record.CloseCode!.Value, record.ClosedBy));
+        Assert.Equal(1, last.Minutes.Sum(m => m.Closed));
+        Assert.Equal(0, recorder.OpenConnections);
+    }
+
+    [Fact]
+    public void Refusals_are_counted_per_api_with_their_status()
+    {
+        using var metrics = new GatewayMetrics();
+        using var recorder = new AnalyticsRecorder(new AnalyticsOptions(true, TimeSpan.FromHours(1)), metrics);
+        recorder.Refused(new DefaultHttpContext(), Refusal.Unauthorized("no token"), Route);
+        recorder.Refused(new DefaultHttpContext(), Refusal.NotFound("nothing here"), null);
+        recorder.Flush();
+        Assert.True(recorder.Batches.TryRead(out var batch));
+        Assert.Equal(["401", "404"], batch!.Connections.Select(c => c.Result).Order().ToArray());
+        Assert.Equal(1, batch.Minutes.Single(m => m.ApiId == Route.ApiId).Refused);
+        Assert.Equal(1, batch.Minutes.Single(m => m.ApiId == Guid.Empty).Refused);
+    }
+}
