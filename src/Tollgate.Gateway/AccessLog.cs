@@ -16,7 +16,7 @@ internal static partial class AccessLog
 
     /// <summary>For analytics: how many of the connection's messages throttling held (shape) or dropped.</summary>
     public static void Throttled(ILogger logger, LiveConnection c, long shaped, long dropped) =>
-        WriteThrottled(logger, c.Route.Label, c.Identity.ApplicationId, c.Identity.Subscription.Plan, shaped, dropped);
+        WriteThrottled(logger, c.Route.Label, c.Identity.ApplicationId, c.Identity.Subscription?.Plan ?? "-", shaped, dropped);
 
     [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message =
         "throttled api={Api} appId={ApplicationId} plan={Plan} shaped={Shaped} dropped={Dropped}")]

@@ -51,7 +51,7 @@ public sealed class RelayTests(SharedServerFixture fx, ITestOutputHelper output)
             Assert.Contains("symbol=ABC", query);
             Assert.Contains("depth=5", query);
             Assert.Equal("http://localhost:3000", report.GetProperty("origin").GetString());
-            Assert.Equal(["graphql-ws", "chat.v2"], report.GetProperty("offeredProtocols").EnumerateArray().Select(e => e.GetString()).ToArray());
+            Assert.Equal(["graphql-ws", "chat.v2"], report.GetProperty("offeredProtocols").EnumerateArray().Select(e => e.GetString()!).ToArray());
             Assert.Equal(JsonValueKind.Null, report.GetProperty("authorization").ValueKind);
 
             await GatewayClient.AssertEchoAsync(ws, "relayed");

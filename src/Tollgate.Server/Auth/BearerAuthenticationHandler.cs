@@ -18,7 +18,7 @@ internal sealed class BearerAuthenticationHandler(
     TokenInspector inspector,
     RevocationList revocations) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
-    public const string Scheme = "Bearer";
+    public const string SchemeName = "Bearer";
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -30,8 +30,8 @@ internal sealed class BearerAuthenticationHandler(
             return AuthenticateResult.Fail("The access token is not valid, expired or revoked.");
         var claims = new List<Claim> { new(ClaimTypes.Name, token.Subject), new("jti", token.Jti) };
         claims.AddRange(token.Roles.Select(r => new Claim(ClaimTypes.Role, r)));
-        var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, Scheme));
-        return AuthenticateResult.Success(new AuthenticationTicket(principal, Scheme));
+        var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName));
+        return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
     }
 
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)

@@ -63,8 +63,8 @@ internal static class ControlPlaneHost
             o.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
             o.SerializerOptions.AllowTrailingCommas = true;
         });
-        services.AddAuthentication(BearerAuthenticationHandler.Scheme)
-            .AddScheme<AuthenticationSchemeOptions, BearerAuthenticationHandler>(BearerAuthenticationHandler.Scheme, null);
+        services.AddAuthentication(BearerAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, BearerAuthenticationHandler>(BearerAuthenticationHandler.SchemeName, null);
         services.AddAuthorization(Policies.Configure);
         services.AddTollgatePortal(new PortalOptions(options.BackendConnectTimeout));
 

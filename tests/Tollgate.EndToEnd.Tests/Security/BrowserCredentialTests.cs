@@ -24,7 +24,7 @@ public sealed class BrowserCredentialTests(SharedServerFixture fx, ITestOutputHe
             await ws.ConnectAsync(new Uri(p.GatewayUrl), cts.Token);
         Assert.Equal("chat", ws.SubProtocol);
         var report = await SecuredApi.ReadReportAsync(ws);
-        Assert.Equal(["chat"], report.GetProperty("offeredProtocols").EnumerateArray().Select(e => e.GetString()).ToArray());
+        Assert.Equal(["chat"], report.GetProperty("offeredProtocols").EnumerateArray().Select(e => e.GetString()!).ToArray());
         Assert.DoesNotContain(p.Token.AccessToken, report.GetRawText());
         await GatewayClient.CloseQuietlyAsync(ws);
     }
