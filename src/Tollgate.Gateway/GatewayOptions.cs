@@ -16,6 +16,9 @@ public sealed record GatewayOptions(
     /// <summary>Signs the caller JWTs sent to backends of APIs that ask for one; null where this node has no key.</summary>
     public SigningCredentials? CallerSigning { get; init; }
 
+    /// <summary>How long a connection may outlive its access token before it is closed (1008 "token expired").</summary>
+    public TimeSpan TokenExpiryGrace { get; init; } = TimeSpan.Zero;
+
     /// <summary>The issuer named in caller JWTs (the control plane's, whose JWKS verifies them).</summary>
     public string CallerIssuer { get; init; } = "";
 

@@ -22,11 +22,13 @@ internal sealed class LiveConnectionRegistry : IDisposable
     private readonly ILogger<LiveConnectionRegistry> _logger;
     private readonly ThrottleService? _throttling;
     private readonly Timer _expirySweep;
+    private readonly TimeSpan _tokenExpiryGrace;
     private long _nextId;
 
-    public LiveConnectionRegistry(SnapshotHolder snapshots, ILogger<LiveConnectionRegistry> logger, ThrottleService? throttling = null)
+    public LiveConnectionRegistry(SnapshotHolder snapshots, ILogger<LiveConnectionRegistry> logger, ThrottleService? throttling = null, GatewayOptions? options = null)
     {
         _logger = logger;
+        _tokenExpiryGrace = options?.TokenExpiryGrace ?? TimeSpan.Zero;
         _throttling = throttling;
         snapshots.Swapped += Recheck;
         _expirySweep = new Timer(_ => CloseExpired(DateTime.UtcNow), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
@@ -47,7 +49,8 @@ internal sealed class LiveConnectionRegistry : IDisposable
                 connection.Close(PolicyViolation, why ?? "connection duration limit reached");
                 continue;
             }
-            if (connection.Identity.TokenExpiresAt > now)
+            // DateTime.MaxValue (API keys, authorization URL) never expires; the grace must not overflow it.
+            if (connection.Identity.TokenExpiresAt == DateTime.MaxValue || connection.Identity.TokenExpiresAt + _tokenExpiryGrace > now)
                 continue;
             _logger.LogInformation("Closing connection {Id} to {Api} of application {Application}: token expired",
                 connection.Id, connection.Route.Label, connection.Identity.ApplicationName);

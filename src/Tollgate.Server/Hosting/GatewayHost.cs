@@ -38,6 +38,7 @@ internal static class GatewayHost
             // In one process with the key manager, the gateway signs caller JWTs with the same key its JWKS publishes.
             CallerSigning = signingKeys is null ? null : new SigningCredentials(signingKeys.SigningKey, SecurityAlgorithms.RsaSha256),
             CallerIssuer = issuer,
+            TokenExpiryGrace = options.TokenExpiryGrace,
         }, live, analytics);
         var app = builder.Build();
         if (options.AcceptAnyBackendCertificate)

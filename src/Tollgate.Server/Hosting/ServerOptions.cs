@@ -27,6 +27,9 @@ internal sealed record ServerOptions(
     bool AcceptAnyBackendCertificate,
     AnalyticsSettings? Analytics = null)
 {
+    /// <summary>How long a connection may outlive its access token (<c>--token-expiry-grace S</c>, default 0).</summary>
+    public TimeSpan TokenExpiryGrace { get; init; }
+
     public AnalyticsSettings AnalyticsOrDefault => Analytics ?? AnalyticsSettings.Default;
 
     public bool RunsControlPlane => Role is ServerRole.All or ServerRole.ControlPlane;
@@ -82,7 +85,10 @@ internal sealed record ServerOptions(
                     "json" => true,
                     var other => throw new OptionsException($"--log-format '{other}' is not known: use text or json."),
                 },
-                TimeSpan.FromDays(Number(config, "analytics-daily-retention-days", 400, 1, 36500))));
+                TimeSpan.FromDays(Number(config, "analytics-daily-retention-days", 400, 1, 36500))))
+        {
+            TokenExpiryGrace = TimeSpan.FromSeconds(Number(config, "token-expiry-grace", 0, 0, 3600)),
+        };
     }
 
     private static bool Flag(IConfiguration config, string key) => config[key] switch

@@ -29,7 +29,7 @@ public sealed class LimitedServerFixture : IAsyncLifetime
         Certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
         await File.WriteAllTextAsync(Path.Combine(_pemDir, "cert.pem"), Certificate.ExportCertificatePem());
         await File.WriteAllTextAsync(Path.Combine(_pemDir, "key.pem"), key.ExportPkcs8PrivateKeyPem());
-        Server.ExtraArgs.AddRange(["--max-connections-per-client", "2", "--handshake-timeout", "1",
+        Server.ExtraArgs.AddRange(["--max-connections-per-client", "2", "--handshake-timeout", "1", "--token-expiry-grace", "3",
             "--tls-cert", Path.Combine(_pemDir, "cert.pem"), "--tls-key", Path.Combine(_pemDir, "key.pem")]);
         await Server.StartAsync();
         Client = new TollgateClient(Server);
@@ -80,6 +80,21 @@ public sealed class GatewayLimitsTests(LimitedServerFixture fx, ITestOutputHelpe
         sw.Restart();
         await fx.Client.GetAdminTokenAsync();
         Assert.True(sw.Elapsed < TimeSpan.FromSeconds(0.9), $"another account was slowed too ({sw.ElapsedMilliseconds} ms)");
+    }
+
+    [Fact]
+    public async Task A_connection_outlives_its_token_by_the_configured_grace_only()
+    {
+        var p = await Scenario.ProvisionAsync(Server, fx.Client);
+        var shortLived = await fx.Client.GetApplicationTokenAsync(p.AdminToken, p.App.Id, validitySeconds: 1);
+        using var ws = await GatewayClient.ConnectAsync(p.GatewayUrl, shortLived.AccessToken);
+        await Task.Delay(TimeSpan.FromSeconds(2.5)); // expired, but inside the 3 s grace
+        await GatewayClient.AssertEchoAsync(ws, "still within the grace");
+        var buffer = new byte[1024];
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while ((await ws.ReceiveAsync(buffer, cts.Token)).MessageType != System.Net.WebSockets.WebSocketMessageType.Close) { }
+        Assert.Equal(System.Net.WebSockets.WebSocketCloseStatus.PolicyViolation, ws.CloseStatus);
+        Assert.Equal("token expired", ws.CloseStatusDescription);
     }
 
     [Fact]
