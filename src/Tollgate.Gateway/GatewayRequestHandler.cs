@@ -91,7 +91,7 @@ internal sealed class GatewayRequestHandler(
         }
         using var _ = throttle; // releases the connection slots however this ends
 
-        var request = BackendRequestFactory.Create(http, endpoint, match.Rest, credentials, identity, backendHeaders,
+        var request = BackendRequestFactory.Create(http, match.Route, endpoint, match.Rest, credentials, identity, backendHeaders,
             callerTokens.Issue(match.Route, identity));
         var backend = await backends.ConnectAsync(request, options.BackendConnectTimeout, http.RequestAborted);
         var backendMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds - authMs;

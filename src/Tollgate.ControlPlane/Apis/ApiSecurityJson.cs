@@ -30,5 +30,6 @@ public static class ApiSecurityJson
         AuthorizationUrl = string.IsNullOrWhiteSpace(s.AuthorizationUrl) ? null : s.AuthorizationUrl.Trim(),
         AllowedOrigins = (s.AllowedOrigins ?? []).Where(o => !string.IsNullOrWhiteSpace(o)).Select(o => o.Trim()).ToArray(),
         AuthorizationResponseHeaders = (s.AuthorizationResponseHeaders ?? []).Where(h => !string.IsNullOrWhiteSpace(h)).Select(h => h.Trim()).ToArray(),
+        RemoveRequestHeaders = (s.RemoveRequestHeaders ?? []).Where(h => !string.IsNullOrWhiteSpace(h)).Select(h => h.Trim()).ToArray(),
     };
 }

@@ -20,6 +20,10 @@ public sealed record ApiSecurity
     public IReadOnlyList<string> AuthorizationResponseHeaders { get; init; } = [];
     /// <summary>Origins allowed to open connections (e.g. https://app.example.com); empty = any origin, for non-cookie credentials.</summary>
     public IReadOnlyList<string> AllowedOrigins { get; init; } = [];
+    /// <summary>Client headers not to pass to the backend (e.g. Cookie); by default every end-to-end header goes through unchanged.</summary>
+    public IReadOnlyList<string> RemoveRequestHeaders { get; init; } = [];
+    /// <summary>Pass the client's Origin header to the backend (default); off, the backend sees no Origin.</summary>
+    public bool ForwardOrigin { get; init; } = true;
     /// <summary>Send the backend a short-lived JWT signed by Tollgate describing the caller (<c>X-Tollgate-Caller</c>).</summary>
     public bool CallerJwt { get; init; }
     /// <summary>Largest message a client may send to this API's backend, in bytes; 0 = the gateway's default (16 MiB). Over it: 1009.</summary>

@@ -30,6 +30,10 @@ public static partial class ApiSecurityValidator
             errors.Add("security.authorizationResponseHeaders", $"'{header}' is not a valid header name.");
         if (s.MaxMessageBytes is < 0 or > 1L << 30)
             errors.Add("security.maxMessageBytes", "The maximum message size must be from 0 (the gateway's default) to 1073741824 bytes (1 GiB).");
+        if (s.RemoveRequestHeaders.Count > 50)
+            errors.Add("security.removeRequestHeaders", "Too many headers: keep it to 50.");
+        foreach (var header in s.RemoveRequestHeaders.Where(h => !HeaderName().IsMatch(h ?? "")))
+            errors.Add("security.removeRequestHeaders", $"'{header}' is not a valid header name.");
         if (s.AllowedOrigins.Count > MaxOrigins)
             errors.Add("security.allowedOrigins", $"Too many origins: keep it to {MaxOrigins}.");
         foreach (var origin in s.AllowedOrigins.Where(o => !IsOrigin(o)))

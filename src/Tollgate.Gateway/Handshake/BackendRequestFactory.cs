@@ -1,6 +1,7 @@
 using System.Text;
 using Microsoft.AspNetCore.Http;
 using Tollgate.Gateway.Backend;
+using Tollgate.Gateway.Snapshot;
 
 namespace Tollgate.Gateway.Handshake;
 
@@ -20,13 +21,15 @@ internal static class BackendRequestFactory
 
     public const string IdentityHeaderPrefix = "X-Tollgate-";
 
-    public static BackendRequest Create(HttpContext http, Uri endpoint, string rest, Credentials credentials, ConnectionIdentity identity,
+    public static BackendRequest Create(HttpContext http, ApiRoute route, Uri endpoint, string rest, Credentials credentials, ConnectionIdentity identity,
         IReadOnlyList<KeyValuePair<string, string>> extraHeaders, string? callerToken = null)
     {
         var headers = new List<KeyValuePair<string, string>>(http.Request.Headers.Count + 8);
         foreach (var (name, values) in http.Request.Headers)
         {
             if (NotForwarded.Contains(name) || name.StartsWith(IdentityHeaderPrefix, StringComparison.OrdinalIgnoreCase))
+                continue;
+            if (IsRemovedByApi(route, name))
                 continue;
             foreach (var value in values)
                 if (value is not null)
@@ -54,6 +57,11 @@ internal static class BackendRequestFactory
         headers.AddRange(extraHeaders);
         return new BackendRequest(endpoint, PathAndQuery(endpoint, rest, http.Request.QueryString), headers);
     }
+
+    /// <summary>The API's own choices: headers it does not want, and whether its backend sees the client's Origin.</summary>
+    private static bool IsRemovedByApi(ApiRoute route, string name) =>
+        (!route.Security.ForwardOrigin && name.Equals("Origin", StringComparison.OrdinalIgnoreCase))
+        || route.Security.RemoveRequestHeaders.Contains(name, StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Endpoint path + rest of the client's path, then the endpoint's query and the client's query without credentials.</summary>
     internal static string PathAndQuery(Uri endpoint, string rest, QueryString clientQuery)

@@ -6,9 +6,9 @@ using Xunit.Abstractions;
 
 namespace Tollgate.EndToEnd.Tests.Security;
 
-/// <summary>An API can ask for a signed JWT describing the caller; the backend verifies it with Tollgate's JWKS.</summary>
+/// <summary>What an API lets its backend see: a signed caller JWT it can verify with the JWKS, and the client headers it chose.</summary>
 [Collection(SharedServerCollection.Name)]
-public sealed class CallerJwtTests(SharedServerFixture fx, ITestOutputHelper output) : E2eTestBase(fx.Server, output)
+public sealed class BackendRequestTests(SharedServerFixture fx, ITestOutputHelper output) : E2eTestBase(fx.Server, output)
 {
     private readonly TollgateClient _client = fx.Client;
 
@@ -41,6 +41,27 @@ public sealed class CallerJwtTests(SharedServerFixture fx, ITestOutputHelper out
         Assert.Equal("production", claims.GetProperty("key_type").GetString());
         Assert.EndsWith("/1.0.0", claims.GetProperty("aud").GetString());
         Assert.True(claims.GetProperty("exp").GetInt64() > DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+        await GatewayClient.CloseQuietlyAsync(ws);
+    }
+
+    [Fact]
+    public async Task An_api_can_keep_chosen_headers_and_the_origin_from_its_backend()
+    {
+        await using var backend = new InspectBackend();
+        var api = await SecuredApi.CreateAsync(Server, _client,
+            new { oauth2 = true, removeRequestHeaders = new[] { "Cookie", "X-Debug" }, forwardOrigin = false }, backend.Endpoint);
+        using var ws = GatewayClient.NewSocket(api.AccessToken);
+        ws.Options.SetRequestHeader("Cookie", "session=secret");
+        ws.Options.SetRequestHeader("X-Debug", "1");
+        ws.Options.SetRequestHeader("X-Trace", "abc");
+        ws.Options.SetRequestHeader("Origin", "https://app.example.com");
+        using (var cts = new CancellationTokenSource(GatewayClient.Timeout))
+            await ws.ConnectAsync(new Uri(api.GatewayUrl), cts.Token);
+        var report = await SecuredApi.ReadReportAsync(ws);
+        Assert.Null(SecuredApi.Header(report, "Cookie"));
+        Assert.Null(SecuredApi.Header(report, "X-Debug"));
+        Assert.Null(SecuredApi.Header(report, "Origin"));
+        Assert.Equal("abc", SecuredApi.Header(report, "X-Trace")); // everything else still goes through unchanged
         await GatewayClient.CloseQuietlyAsync(ws);
     }
 
