@@ -120,7 +120,7 @@ public sealed class GatewayThrottlingTests(ServerFixture fixture, ITestOutputHel
         Output.WriteLine($"{count} round trips in {elapsed:F3} s");
 
         Assert.Equal(count, got);
-        Assert.True(count / elapsed > 1000, $"only {count / elapsed:F0} echoes/s"); // Bronze would allow 100 a minute
+        Assert.True(count / elapsed > 200, $"only {count / elapsed:F0} echoes/s"); // Bronze would allow 100 a minute; a busy CI machine still does thousands
         await client.CloseAsync();
         await WaitForLogAsync(TimeSpan.FromSeconds(10), "access api=" + sub.Label);
         Assert.DoesNotContain("throttled api=" + sub.Label, Server.Log);
