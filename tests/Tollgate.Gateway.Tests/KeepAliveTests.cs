@@ -18,21 +18,12 @@ public sealed class KeepAliveTests
         CloseHandshakeTimeout = TimeSpan.FromSeconds(1),
     };
 
-    private static async Task<(NetworkStream Near, NetworkStream Far)> PairAsync()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var near = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        var accept = listener.AcceptSocketAsync();
-        await near.ConnectAsync(listener.LocalEndpoint);
-        return (new NetworkStream(near, ownsSocket: true), new NetworkStream(await accept, ownsSocket: true));
-    }
 
     [Fact]
     public async Task A_client_that_answers_pings_stays_open_past_the_idle_timeout_and_still_relays()
     {
-        var (clientEnd, clientRelayEnd) = await PairAsync();
-        var (backendRelayEnd, backendEnd) = await PairAsync();
+        var (clientEnd, clientRelayEnd) = await LoopbackPair.CreateAsync();
+        var (backendRelayEnd, backendEnd) = await LoopbackPair.CreateAsync();
         // Both ends answer pings by themselves, as browsers and WebSocket libraries do.
         using var client = WebSocket.CreateFromStream(clientEnd, isServer: false, subProtocol: null, Timeout.InfiniteTimeSpan);
         using var backend = WebSocket.CreateFromStream(backendEnd, isServer: true, subProtocol: null, Timeout.InfiniteTimeSpan);
@@ -54,8 +45,8 @@ public sealed class KeepAliveTests
     [Fact]
     public async Task A_client_that_never_answers_is_pinged_then_closed_with_1001()
     {
-        var (client, clientRelayEnd) = await PairAsync();
-        var (backendRelayEnd, backendEnd) = await PairAsync();
+        var (client, clientRelayEnd) = await LoopbackPair.CreateAsync();
+        var (backendRelayEnd, backendEnd) = await LoopbackPair.CreateAsync();
         using var backend = WebSocket.CreateFromStream(backendEnd, isServer: true, subProtocol: null, Timeout.InfiniteTimeSpan);
         var relay = WebSocketRelay.Start(clientRelayEnd, backendRelayEnd, default, Options, new RelayCounters());
         var backendReceive = backend.ReceiveAsync(new byte[64], default);

@@ -9,21 +9,12 @@ namespace Tollgate.Gateway.Tests;
 /// <summary>A message the gateway pushes to a client lands between the backend's messages, never inside one.</summary>
 public sealed class PushTests
 {
-    private static async Task<(NetworkStream Near, NetworkStream Far)> PairAsync()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var near = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        var accept = listener.AcceptSocketAsync();
-        await near.ConnectAsync(listener.LocalEndpoint);
-        return (new NetworkStream(near, ownsSocket: true), new NetworkStream(await accept, ownsSocket: true));
-    }
 
     [Fact]
     public async Task A_push_waits_for_the_end_of_a_fragmented_backend_message()
     {
-        var (clientEnd, clientRelayEnd) = await PairAsync();
-        var (backendRelayEnd, backendEnd) = await PairAsync();
+        var (clientEnd, clientRelayEnd) = await LoopbackPair.CreateAsync();
+        var (backendRelayEnd, backendEnd) = await LoopbackPair.CreateAsync();
         using var client = WebSocket.CreateFromStream(clientEnd, isServer: false, subProtocol: null, Timeout.InfiniteTimeSpan);
         using var backend = WebSocket.CreateFromStream(backendEnd, isServer: true, subProtocol: null, Timeout.InfiniteTimeSpan);
         var relay = WebSocketRelay.Start(clientRelayEnd, backendRelayEnd, default, new RelayOptions(), new RelayCounters());

@@ -12,23 +12,12 @@ public sealed class RawRelayTests
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(5);
     private static readonly RelayOptions Options = new() { CloseHandshakeTimeout = TimeSpan.FromSeconds(1) };
 
-    private static async Task<(NetworkStream Near, NetworkStream Far)> PairAsync()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var near = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        var accept = listener.AcceptSocketAsync();
-        await near.ConnectAsync(listener.LocalEndpoint);
-        var far = await accept;
-        far.NoDelay = true;
-        return (new NetworkStream(near, ownsSocket: true), new NetworkStream(far, ownsSocket: true));
-    }
 
     [Fact]
     public async Task Unmasked_client_frame_is_a_protocol_error()
     {
-        var (client, clientRelayEnd) = await PairAsync();
-        var (backendRelayEnd, backendEnd) = await PairAsync();
+        var (client, clientRelayEnd) = await LoopbackPair.CreateAsync();
+        var (backendRelayEnd, backendEnd) = await LoopbackPair.CreateAsync();
         using var backend = WebSocket.CreateFromStream(backendEnd, isServer: true, subProtocol: null, Timeout.InfiniteTimeSpan);
         var relay = WebSocketRelay.Start(clientRelayEnd, backendRelayEnd, default, Options, new RelayCounters());
 
@@ -53,8 +42,8 @@ public sealed class RawRelayTests
     [Fact]
     public async Task Backend_leftover_is_relayed_first_and_64_bit_frames_pass()
     {
-        var (clientEnd, clientRelayEnd) = await PairAsync();
-        var (backendRelayEnd, backendEnd) = await PairAsync();
+        var (clientEnd, clientRelayEnd) = await LoopbackPair.CreateAsync();
+        var (backendRelayEnd, backendEnd) = await LoopbackPair.CreateAsync();
         using var client = WebSocket.CreateFromStream(clientEnd, isServer: false, subProtocol: null, Timeout.InfiniteTimeSpan);
         using var backend = WebSocket.CreateFromStream(backendEnd, isServer: true, subProtocol: null, Timeout.InfiniteTimeSpan);
         // What the connector read past the 101: a whole frame and half of the next one's header.
@@ -97,8 +86,8 @@ public sealed class RawRelayTests
     [Fact]
     public async Task Backend_message_over_its_limit_gives_backend_1009_and_client_1001()
     {
-        var (clientEnd, clientRelayEnd) = await PairAsync();
-        var (backendRelayEnd, backendEnd) = await PairAsync();
+        var (clientEnd, clientRelayEnd) = await LoopbackPair.CreateAsync();
+        var (backendRelayEnd, backendEnd) = await LoopbackPair.CreateAsync();
         using var client = WebSocket.CreateFromStream(clientEnd, isServer: false, subProtocol: null, Timeout.InfiniteTimeSpan);
         using var backend = WebSocket.CreateFromStream(backendEnd, isServer: true, subProtocol: null, Timeout.InfiniteTimeSpan);
         var relay = WebSocketRelay.Start(clientRelayEnd, backendRelayEnd, default, Options with { MaxBackendMessageBytes = 1000 }, new RelayCounters());
@@ -119,8 +108,8 @@ public sealed class RawRelayTests
     [Fact]
     public async Task Pings_and_pongs_are_forwarded_but_not_counted()
     {
-        var (client, clientRelayEnd) = await PairAsync();
-        var (backendRelayEnd, backendEnd) = await PairAsync();
+        var (client, clientRelayEnd) = await LoopbackPair.CreateAsync();
+        var (backendRelayEnd, backendEnd) = await LoopbackPair.CreateAsync();
         var relay = WebSocketRelay.Start(clientRelayEnd, backendRelayEnd, default, Options, new RelayCounters());
 
         byte[] ping = [0x89, 0x82, 1, 2, 3, 4, (byte)'a' ^ 1, (byte)'b' ^ 2];
@@ -145,8 +134,8 @@ public sealed class RawRelayTests
     [Fact]
     public async Task Abort_token_drops_both_connections()
     {
-        var (client, clientRelayEnd) = await PairAsync();
-        var (backendRelayEnd, backendEnd) = await PairAsync();
+        var (client, clientRelayEnd) = await LoopbackPair.CreateAsync();
+        var (backendRelayEnd, backendEnd) = await LoopbackPair.CreateAsync();
         using var cts = new CancellationTokenSource();
         var relay = WebSocketRelay.Start(clientRelayEnd, backendRelayEnd, default, Options, new RelayCounters(), cts.Token);
         cts.Cancel();
