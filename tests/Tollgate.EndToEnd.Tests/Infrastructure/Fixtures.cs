@@ -2,8 +2,8 @@ using Xunit.Abstractions;
 
 namespace Tollgate.EndToEnd.Tests.Infrastructure;
 
-/// <summary>One server shared by every test of the "Shared server" collection (startup costs seconds).</summary>
-public sealed class SharedServerFixture : IAsyncLifetime
+/// <summary>A running server and a REST client for it, started once per fixture.</summary>
+public abstract class ServerFixture : IAsyncLifetime
 {
     public TollgateServer Server { get; } = new();
     public TollgateClient Client { get; private set; } = null!;
@@ -20,6 +20,9 @@ public sealed class SharedServerFixture : IAsyncLifetime
         await Server.DisposeAsync();
     }
 }
+
+/// <summary>One server shared by every test of the "Shared server" collection (startup costs seconds).</summary>
+public sealed class SharedServerFixture : ServerFixture;
 
 [CollectionDefinition(Name)]
 public sealed class SharedServerCollection : ICollectionFixture<SharedServerFixture>
@@ -59,20 +62,4 @@ public abstract class E2eTestBase : IDisposable
 }
 
 /// <summary>A server of its own for one test class (restart and CLI tests), used through IClassFixture.</summary>
-public sealed class DedicatedServerFixture : IAsyncLifetime
-{
-    public TollgateServer Server { get; } = new();
-    public TollgateClient Client { get; private set; } = null!;
-
-    public async Task InitializeAsync()
-    {
-        await Server.StartAsync();
-        Client = new TollgateClient(Server);
-    }
-
-    public async Task DisposeAsync()
-    {
-        Client?.Dispose();
-        await Server.DisposeAsync();
-    }
-}
+public sealed class DedicatedServerFixture : ServerFixture;
