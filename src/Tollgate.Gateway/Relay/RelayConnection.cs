@@ -319,7 +319,8 @@ internal sealed class RelayConnection
         public async Task RunAsync()
         {
             int size = relay._options.BufferSize;
-            byte[] buffer = ArrayPool<byte>.Shared.Rent(size);
+            // Rented only while bytes are in flight: an idle connection holds no buffer (see the zero-byte read below).
+            byte[]? buffer = null;
             var token = relay._ioToken;
             int filled = 0;
             bool read = true;
@@ -332,6 +333,7 @@ internal sealed class RelayConnection
                         int n;
                         if (!_leftover.IsEmpty)
                         {
+                            buffer ??= ArrayPool<byte>.Shared.Rent(size);
                             n = Math.Min(_leftover.Length, size - filled);
                             _leftover.Span[..n].CopyTo(buffer.AsSpan(filled));
                             _leftover = _leftover[n..];
@@ -340,6 +342,19 @@ internal sealed class RelayConnection
                         {
                             try
                             {
+                                if (filled == 0)
+                                {
+                                    // Nothing half-read: give the buffer back and wait for data with a zero-byte read,
+                                    // so thousands of quiet connections cost no buffers (sockets, TLS and Kestrel's
+                                    // upgraded stream all complete it when data arrives, or at the end of the stream).
+                                    if (buffer is not null)
+                                    {
+                                        ArrayPool<byte>.Shared.Return(buffer);
+                                        buffer = null;
+                                    }
+                                    await source.Stream.ReadAsync(Memory<byte>.Empty, token).ConfigureAwait(false);
+                                }
+                                buffer ??= ArrayPool<byte>.Shared.Rent(size);
                                 n = await source.Stream.ReadAsync(buffer.AsMemory(filled, size - filled), token).ConfigureAwait(false);
                             }
                             catch (Exception e) when (e is not OperationCanceledException)
@@ -464,7 +479,10 @@ internal sealed class RelayConnection
             }
             finally
             {
-                ArrayPool<byte>.Shared.Return(buffer);
+                if (buffer is not null)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                }
             }
         }
 
