@@ -19,8 +19,6 @@ public sealed class ChangeFeed
 
     public long Applied => Interlocked.Read(ref _applied);
 
-    public void Notify() => Changed?.Invoke(Interlocked.Increment(ref _version));
-
     /// <summary>Notifies, then waits up to two seconds until the change is live on the gateway.</summary>
     public Task NotifyAndWaitAsync(CancellationToken ct = default) => NotifyAndWaitAsync(TimeSpan.FromSeconds(2), ct);
 
