@@ -16,17 +16,7 @@ public sealed class CliTests(DedicatedServerFixture fx, ITestOutputHelper output
         Directory.CreateDirectory(home);
         try
         {
-            var result = await ChildProcess.RunAsync("dotnet",
-                [RepoPaths.CliDll, "--server", $"https://localhost:{Server.HttpsPort}", "demo", "--json"],
-                workingDirectory: home,
-                environment: new Dictionary<string, string?>
-                {
-                    ["TOLLGATE_ADMIN_PASSWORD"] = Server.AdminPassword,
-                    ["TOLLGATE_HOME"] = home,
-                    ["TOLLGATE_SERVER"] = null,
-                    ["DOTNET_NOLOGO"] = "1",
-                },
-                timeout: TimeSpan.FromSeconds(90));
+            var result = await RunDemoAsync(home);
             Note(result.Output);
             Assert.True(result.ExitCode == 0, $"tollgate demo --json failed:\n{result.Output}");
 
@@ -67,17 +57,7 @@ public sealed class CliTests(DedicatedServerFixture fx, ITestOutputHelper output
             Assert.Contains("wscat -c", demo.GetProperty("wscat").GetString());
 
             // Running the demo again reuses what exists and still gives a working token.
-            var again = await ChildProcess.RunAsync("dotnet",
-                [RepoPaths.CliDll, "--server", $"https://localhost:{Server.HttpsPort}", "demo", "--json"],
-                workingDirectory: home,
-                environment: new Dictionary<string, string?>
-                {
-                    ["TOLLGATE_ADMIN_PASSWORD"] = Server.AdminPassword,
-                    ["TOLLGATE_HOME"] = home,
-                    ["TOLLGATE_SERVER"] = null,
-                    ["DOTNET_NOLOGO"] = "1",
-                },
-                timeout: TimeSpan.FromSeconds(90));
+            var again = await RunDemoAsync(home);
             Note(again.Output);
             Assert.True(again.ExitCode == 0, $"a second `tollgate demo --json` failed:\n{again.Output}");
             var demo2 = JsonDocument.Parse(again.StdOut.Trim()).RootElement;
@@ -91,4 +71,18 @@ public sealed class CliTests(DedicatedServerFixture fx, ITestOutputHelper output
             try { Directory.Delete(home, recursive: true); } catch (IOException) { }
         }
     }
+
+    /// <summary>Runs `tollgate demo --json` as a user would, with its own home folder and the admin password in the environment.</summary>
+    private Task<ProcessResult> RunDemoAsync(string home) =>
+        ChildProcess.RunAsync("dotnet",
+            [RepoPaths.CliDll, "--server", $"https://localhost:{Server.HttpsPort}", "demo", "--json"],
+            workingDirectory: home,
+            environment: new Dictionary<string, string?>
+            {
+                ["TOLLGATE_ADMIN_PASSWORD"] = Server.AdminPassword,
+                ["TOLLGATE_HOME"] = home,
+                ["TOLLGATE_SERVER"] = null,
+                ["DOTNET_NOLOGO"] = "1",
+            },
+            timeout: TimeSpan.FromSeconds(90));
 }

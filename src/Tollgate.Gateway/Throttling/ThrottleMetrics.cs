@@ -10,11 +10,12 @@ namespace Tollgate.Gateway.Throttling;
 /// </summary>
 public static class ThrottleMetrics
 {
-    public const string MeterName = "Tollgate.Gateway";
     public const string ThrottledName = "tollgate_gateway_throttled_total";
     public const string DelayName = "tollgate_gateway_throttle_delay_seconds_total";
 
-    private static readonly Meter Meter = new(MeterName);
+    // The same meter name as the analytics instruments (the exporter reads them together); a static meter because
+    // decisions are made deep in per-connection code that has no DI.
+    private static readonly Meter Meter = new(Analytics.GatewayMetrics.MeterName);
 
     private static readonly Counter<long> Throttled = Meter.CreateCounter<long>(ThrottledName, "{decision}",
         "Messages and connections the gateway throttled, by API, action (shape, drop, close, reject) and scope (plan, application, api, connection).");
