@@ -19,29 +19,29 @@ public sealed class PushTests
         using var backend = WebSocket.CreateFromStream(backendEnd, isServer: true, subProtocol: null, Timeout.InfiniteTimeSpan);
         var relay = WebSocketRelay.Start(clientRelayEnd, backendRelayEnd, default, new RelayOptions(), new RelayCounters());
 
-        // The backend starts a message in two fragments and pauses between them.
+        // The backend starts a message in two fragments; once the client has the first, the relay is inside that message.
         await backend.SendAsync("part one, "u8.ToArray(), WebSocketMessageType.Text, endOfMessage: false, default);
-        await Task.Delay(200);
+        var first = await ReceiveFragmentAsync(client);
+        Assert.Equal(("part one, ", false), first);
         Assert.False(await relay.SendToClientAsync("pushed"u8.ToArray(), text: true), "a push must not land inside the backend's message");
-        await backend.SendAsync("part two"u8.ToArray(), WebSocketMessageType.Text, endOfMessage: true, default);
-        await Task.Delay(200);
-        Assert.True(await relay.SendToClientAsync("pushed"u8.ToArray(), text: true));
 
-        Assert.Equal("part one, part two", await ReceiveTextAsync(client));
-        Assert.Equal("pushed", await ReceiveTextAsync(client));
+        await backend.SendAsync("part two"u8.ToArray(), WebSocketMessageType.Text, endOfMessage: true, default);
+        Assert.Equal(("part two", true), await ReceiveFragmentAsync(client));
+        // After the message the push goes through (callers retry while the client is busy, as the admin API does).
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while (!await relay.SendToClientAsync("pushed"u8.ToArray(), text: true))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the push never got through after the backend's message ended");
+            await Task.Delay(10);
+        }
+        Assert.Equal(("pushed", true), await ReceiveFragmentAsync(client));
         Assert.Equal(2, relay.Counters.MessagesOut);
     }
 
-    private static async Task<string> ReceiveTextAsync(WebSocket ws)
+    private static async Task<(string Text, bool EndOfMessage)> ReceiveFragmentAsync(WebSocket ws)
     {
         var buffer = new byte[1024];
-        var text = new StringBuilder();
-        ValueWebSocketReceiveResult r;
-        do
-        {
-            r = await ws.ReceiveAsync(buffer.AsMemory(), default).AsTask().WaitAsync(TimeSpan.FromSeconds(5));
-            text.Append(Encoding.UTF8.GetString(buffer, 0, r.Count));
-        } while (!r.EndOfMessage);
-        return text.ToString();
+        var r = await ws.ReceiveAsync(buffer.AsMemory(), default).AsTask().WaitAsync(TimeSpan.FromSeconds(5));
+        return (Encoding.UTF8.GetString(buffer, 0, r.Count), r.EndOfMessage);
     }
 }
