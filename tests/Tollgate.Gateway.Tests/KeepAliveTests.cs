@@ -14,7 +14,7 @@ public sealed class KeepAliveTests
     private static readonly RelayOptions Options = new()
     {
         PingInterval = TimeSpan.FromMilliseconds(100),
-        IdleTimeout = TimeSpan.FromMilliseconds(800),
+        IdleTimeout = TimeSpan.FromMilliseconds(1500), // long enough that a busy machine's stall does not look like a dead client
         CloseHandshakeTimeout = TimeSpan.FromSeconds(1),
     };
 
@@ -32,7 +32,7 @@ public sealed class KeepAliveTests
         // Pongs are only read while a receive is pending: keep one pending on each end.
         var clientReceive = client.ReceiveAsync(new byte[64], default);
         var backendReceive = backend.ReceiveAsync(new byte[64], default);
-        await Task.Delay(2000); // 2.5 idle time-outs of silence from the applications
+        await Task.Delay(3500); // more than two idle time-outs of silence from the applications
         Assert.False(relay.Completion.IsCompleted, $"closed although the client answered pings: {(relay.Completion.IsCompleted ? relay.Completion.Result : null)}");
 
         await client.SendAsync("still here"u8.ToArray(), WebSocketMessageType.Text, true, default);
