@@ -39,6 +39,7 @@ internal static class ControlPlaneHost
 
         var services = builder.Services;
         services.AddSingleton(options);
+        services.AddSingleton<Cluster.NodeSecretVerifier>();
         services.AddSingleton(changes);
         services.AddSingleton(snapshots);
         services.AddSingleton(live);
@@ -46,7 +47,7 @@ internal static class ControlPlaneHost
         services.AddSingleton(exporter);
         services.AddSingleton<Tollgate.ControlPlane.Analytics.ILiveConnectionCounts>(new LiveConnectionCounts(live));
         services.AddHostedService<AnalyticsWriter>();
-        services.AddTollgateSqliteStore(Path.Combine(options.DataFolder, "tollgate.db"));
+        services.AddTollgateSqliteStore(options.Store);
         services.AddTollgateKeyManager(options.DataFolder, new KeyManagerOptions(
             options.ControlPlaneUrl, TimeSpan.FromHours(1), TimeSpan.FromDays(14), TimeSpan.FromDays(365)));
         services.AddTollgateControlPlane(new GatewayUrls(options.PublicHost, options.GatewayPort, options.GatewayTlsPort, options.HttpsPort));

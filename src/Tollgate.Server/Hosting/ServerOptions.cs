@@ -30,6 +30,30 @@ internal sealed record ServerOptions(
     /// <summary>How long a connection may outlive its access token (<c>--token-expiry-grace S</c>, default 0).</summary>
     public TimeSpan TokenExpiryGrace { get; init; }
 
+    /// <summary>
+    /// The control plane's store (<c>--store</c> or <c>TOLLGATE_STORE</c>): a PostgreSQL connection string
+    /// (<c>Host=…;Database=…;Username=…;Password=…</c>) or a SQLite file path; default <c>DATA/tollgate.db</c>.
+    /// </summary>
+    public string Store { get; init; } = "";
+
+    /// <summary>True when <see cref="Store"/> is a PostgreSQL connection string rather than a SQLite path.</summary>
+    public bool StoreIsPostgres => IsPostgresConnectionString(Store);
+
+    /// <summary>The control plane a gateway-role process follows (<c>--control-plane https://host:9443</c>).</summary>
+    public Uri? ControlPlane { get; init; }
+
+    /// <summary>
+    /// The secret shared by the control plane and its gateway nodes (<c>--node-secret</c> or <c>TOLLGATE_NODE_SECRET</c>).
+    /// A control plane without one accepts no gateway node; a gateway node must have one.
+    /// </summary>
+    public string? NodeSecret { get; init; }
+
+    /// <summary>How this gateway node is named in the Admin portal (<c>--node-name</c>; default host name and gateway port).</summary>
+    public string NodeName { get; init; } = "";
+
+    /// <summary>Accept a control plane whose TLS certificate is not trusted (<c>--control-plane-accept-any-certificate</c>; the generated one is self-signed).</summary>
+    public bool AcceptAnyControlPlaneCertificate { get; init; }
+
     public AnalyticsSettings AnalyticsOrDefault => Analytics ?? AnalyticsSettings.Default;
 
     public bool RunsControlPlane => Role is ServerRole.All or ServerRole.ControlPlane;
@@ -48,12 +72,30 @@ internal sealed record ServerOptions(
             "gateway" => ServerRole.Gateway,
             var other => throw new OptionsException($"--role '{other}' is not known: use all, control-plane or gateway."),
         };
+        var data = Path.GetFullPath(config["data"] ?? "data");
+        var store = config["store"] is { Length: > 0 } s ? s.Trim() : Path.Combine(data, "tollgate.db");
+        if (!IsPostgresConnectionString(store))
+            store = Path.GetFullPath(store);
+        Uri? controlPlane = null;
+        if (config["control-plane"] is { Length: > 0 } cp)
+        {
+            if (!Uri.TryCreate(cp, UriKind.Absolute, out controlPlane) || controlPlane.Scheme is not ("https" or "http"))
+                throw new OptionsException($"--control-plane '{cp}' is not a URL: use the control plane's address, e.g. https://cp.example.com:9443.");
+        }
+        var nodeSecret = config["node-secret"] is { Length: > 0 } ns ? ns : null;
+        if (nodeSecret is { Length: < 16 })
+            throw new OptionsException("--node-secret is too short: use at least 16 characters (e.g. the output of `openssl rand -hex 32`).");
+        if (role == ServerRole.Gateway && controlPlane is null)
+            throw new OptionsException("--role gateway needs --control-plane URL: the control plane this gateway follows, e.g. --control-plane https://localhost:9443.");
+        if (role == ServerRole.Gateway && nodeSecret is null)
+            throw new OptionsException("--role gateway needs --node-secret (or TOLLGATE_NODE_SECRET): the secret the control plane was started with.");
+        var gatewayPort = Port(config, "gateway-port", 9099);
         return new ServerOptions(
             role,
-            Path.GetFullPath(config["data"] ?? "data"),
+            data,
             config["bind"] ?? "localhost",
             Port(config, "https-port", 9443),
-            Port(config, "gateway-port", 9099),
+            gatewayPort,
             Port(config, "gateway-tls-port", 8099, allowZero: true),
             Port(config, "echo-port", 9098, allowZero: true),
             config["public-host"] ?? "localhost",
@@ -88,8 +130,17 @@ internal sealed record ServerOptions(
                 TimeSpan.FromDays(Number(config, "analytics-daily-retention-days", 400, 1, 36500))))
         {
             TokenExpiryGrace = TimeSpan.FromSeconds(Number(config, "token-expiry-grace", 0, 0, 3600)),
+            Store = store,
+            ControlPlane = controlPlane,
+            NodeSecret = nodeSecret,
+            NodeName = config["node-name"] is { Length: > 0 } name ? name : $"{Environment.MachineName}:{gatewayPort}",
+            AcceptAnyControlPlaneCertificate = Flag(config, "control-plane-accept-any-certificate"),
         };
     }
+
+    /// <summary>A PostgreSQL connection string names its host (<c>Host=</c> or <c>Server=</c>); anything else is a SQLite path.</summary>
+    public static bool IsPostgresConnectionString(string store) =>
+        store.Contains('=') && (store.Contains("Host=", StringComparison.OrdinalIgnoreCase) || store.Contains("Server=", StringComparison.OrdinalIgnoreCase));
 
     private static bool Flag(IConfiguration config, string key) => config[key] switch
     {
