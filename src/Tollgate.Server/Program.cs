@@ -4,6 +4,7 @@ using Tollgate.Core.Changes;
 using Tollgate.Gateway.Analytics;
 using Tollgate.Gateway.Connections;
 using Tollgate.Gateway.Snapshot;
+using Tollgate.Gateway.Sync;
 using Tollgate.KeyManager.Signing;
 using Tollgate.KeyManager.Tokens;
 using Tollgate.Server.Bootstrap;
@@ -30,12 +31,6 @@ catch (OptionsException e)
     return 2;
 }
 
-if (!options.RunsControlPlane)
-{
-    Console.Error.WriteLine("error: --role gateway needs a control plane to follow, which this version does not support yet: use --role all.");
-    return 2;
-}
-
 Directory.CreateDirectory(options.DataFolder);
 X509Certificate2 certificate;
 try
@@ -49,7 +44,7 @@ catch (OptionsException e)
 }
 var snapshots = new SnapshotHolder();
 var changes = new ChangeFeed();
-var live = new LiveConnections(Environment.MachineName);
+var live = new LiveConnections(options.NodeName);
 var hosts = new List<WebApplication>();
 // Metrics are collected from the start; the gateway's analytics recorder hands batches to the control plane's writer.
 using var exporter = new PrometheusExporter();
@@ -57,16 +52,26 @@ using var gatewayMetrics = new GatewayMetrics();
 var analyticsSettings = options.AnalyticsOrDefault;
 using var analytics = new AnalyticsRecorder(new AnalyticsOptions(analyticsSettings.Enabled, analyticsSettings.FlushInterval), gatewayMetrics);
 
-var controlPlane = ControlPlaneHost.Build(args, options, snapshots, changes, live, certificate, analytics, exporter);
-hosts.Add(controlPlane);
-var logger = controlPlane.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Tollgate");
-await FirstStart.RunAsync(controlPlane.Services.GetRequiredService<IDbContextFactory<TollgateDb>>(), logger, CancellationToken.None);
-await controlPlane.Services.GetRequiredService<RevocationList>().LoadAsync(CancellationToken.None);
-await controlPlane.Services.GetRequiredService<SnapshotPublisher>().PublishInitialAsync(CancellationToken.None);
+WebApplication? controlPlane = null;
+if (options.RunsControlPlane)
+{
+    controlPlane = ControlPlaneHost.Build(args, options, snapshots, changes, live, certificate, analytics, exporter);
+    hosts.Add(controlPlane);
+    var logger = controlPlane.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Tollgate");
+    await FirstStart.RunAsync(controlPlane.Services.GetRequiredService<IDbContextFactory<TollgateDb>>(), logger, CancellationToken.None);
+    await controlPlane.Services.GetRequiredService<RevocationList>().LoadAsync(CancellationToken.None);
+    await controlPlane.Services.GetRequiredService<SnapshotPublisher>().PublishInitialAsync(CancellationToken.None);
+}
 
-if (options.RunsGateway)
+if (controlPlane is not null && options.RunsGateway)
     hosts.Add(GatewayHost.Build(options, snapshots, live, certificate,
         controlPlane.Services.GetRequiredService<SigningKeyStore>(), options.ControlPlaneUrl, analytics));
+else if (options.Role == ServerRole.Gateway)
+    // A gateway node: no database, no key manager, no private key (so no caller JWTs); it follows the control plane's
+    // stream, and its analytics go to the control plane on the same socket. Cluster throttling counters plug in here too.
+    hosts.Add(GatewayHost.Build(options, snapshots, live, certificate, signingKeys: null, options.ControlPlane!.ToString().TrimEnd('/'), analytics,
+        services => services.AddTollgateNodeSync(new NodeSyncOptions(options.ControlPlane!, options.NodeSecret!, options.NodeName,
+            Tollgate.Server.Cluster.TollgateVersion.Current, options.AcceptAnyControlPlaneCertificate))));
 if (analyticsSettings.MetricsPort > 0)
     hosts.Add(MetricsHost.Build(options, exporter));
 if (options.EchoPort > 0 && options.Role == ServerRole.All)
@@ -83,7 +88,10 @@ catch (IOException e)
     return 1;
 }
 
-Console.WriteLine($"Control plane:  {options.ControlPlaneUrl}  (data in {options.DataFolder})");
+if (options.RunsControlPlane)
+    Console.WriteLine($"Control plane:  {options.ControlPlaneUrl}  (data in {options.DataFolder})");
+else
+    Console.WriteLine($"Following:      {options.ControlPlane} as gateway node {options.NodeName}");
 if (options.RunsGateway)
     Console.WriteLine($"Gateway:        ws://{options.PublicHost}:{options.GatewayPort}" + (options.GatewayTlsPort > 0 ? $"  wss://{options.PublicHost}:{options.GatewayTlsPort}" : ""));
 if (analyticsSettings.MetricsPort > 0)

@@ -18,9 +18,10 @@ public sealed class TollgateDb(DbContextOptions<TollgateDb> options) : DbContext
     public DbSet<AnalyticsMinuteEntity> AnalyticsMinutes => Set<AnalyticsMinuteEntity>();
     public DbSet<AnalyticsConnectionEntity> AnalyticsConnections => Set<AnalyticsConnectionEntity>();
     public DbSet<AnalyticsDayEntity> AnalyticsDays => Set<AnalyticsDayEntity>();
+    public DbSet<GatewayNodeEntity> GatewayNodes => Set<GatewayNodeEntity>();
 
     /// <summary>Tables added after the first release: created on existing databases by <see cref="StoreSetup"/>.</summary>
-    internal static readonly string[] LaterTables = ["analytics_minutes", "analytics_connections", "analytics_days"];
+    internal static readonly string[] LaterTables = ["analytics_minutes", "analytics_connections", "analytics_days", "gateway_nodes"];
 
     protected override void OnModelCreating(ModelBuilder b)
     {
@@ -94,6 +95,12 @@ public sealed class TollgateDb(DbContextOptions<TollgateDb> options) : DbContext
             e.HasIndex(x => new { x.Day, x.ApiId, x.ApplicationId }).IsUnique();
             e.HasIndex(x => new { x.ApiId, x.Day });
             e.HasIndex(x => new { x.ApplicationId, x.Day });
+        });
+        b.Entity<GatewayNodeEntity>(e =>
+        {
+            e.ToTable("gateway_nodes");
+            e.HasKey(x => x.Name);
+            e.Property(x => x.Name).HasMaxLength(200);
         });
         b.Entity<AnalyticsConnectionEntity>(e =>
         {
