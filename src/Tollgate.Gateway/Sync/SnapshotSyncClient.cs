@@ -149,6 +149,10 @@ public sealed class SnapshotSyncClient : BackgroundService
             case { } other:
                 _logger.LogError("The control plane {ControlPlane} answered HTTP {Status} instead of opening the stream ({Serving})", _options.ControlPlane, other, serving);
                 break;
+            case null when e.GetBaseException() is System.Security.Authentication.AuthenticationException:
+                _logger.LogError("The control plane {ControlPlane}'s TLS certificate is not trusted ({Error}): trust its issuer on this machine, or start the node with --control-plane-accept-any-certificate true for the generated self-signed certificate ({Serving})",
+                    _options.ControlPlane, e.GetBaseException().Message, serving);
+                break;
             default:
                 // The first failure in a row is a warning; the following ones repeat the same at debug level.
                 _logger.Log(failures == 0 ? LogLevel.Warning : LogLevel.Debug,
@@ -215,6 +219,7 @@ public sealed class SnapshotSyncClient : BackgroundService
 
     private async Task ReceiveAsync(ClientWebSocket ws, CancellationToken ct)
     {
+        var sessionFirst = true;
         var buffer = new ArrayBufferWriter<byte>(64 * 1024);
         while (true)
         {
@@ -231,11 +236,12 @@ public sealed class SnapshotSyncClient : BackgroundService
             } while (!result.EndOfMessage);
             if (result.MessageType != WebSocketMessageType.Text)
                 continue;
-            Install(SnapshotCodec.Decode(buffer.WrittenSpan));
+            Install(SnapshotCodec.Decode(buffer.WrittenSpan), sessionFirst);
+            sessionFirst = false;
         }
     }
 
-    private void Install(GatewaySnapshot received)
+    private void Install(GatewaySnapshot received, bool sessionFirst)
     {
         // Versions are numbered by the control plane that built them and start again when it restarts (or differ between
         // control planes): the holder only takes newer versions, so the node numbers what it installs itself.
@@ -247,6 +253,8 @@ public sealed class SnapshotSyncClient : BackgroundService
         if (first)
             _logger.LogInformation("First snapshot {Version} from the control plane installed: {Apis} APIs, {Subscriptions} subscriptions",
                 received.Version, received.RoutesByContextAndVersion.Count, received.Subscriptions.Count);
+        else if (sessionFirst)
+            _logger.LogInformation("Caught up with the control plane: snapshot {Version} installed", received.Version);
         else
             _logger.LogDebug("Snapshot {Version} installed", received.Version);
         foreach (var route in received.RoutesByContextAndVersion.Values)

@@ -21,7 +21,7 @@ internal static class NodeStreamEndpoint
     public static void MapNodeStream(this IEndpointRouteBuilder app)
     {
         app.MapGet(NodeMessages.StreamPath, async (HttpContext http, NodeSecretVerifier verifier, NodeStreamHub hub, GatewayNodeService nodes,
-            AnalyticsStore analytics, ServerOptions options, ILoggerFactory loggers) =>
+            AnalyticsStore analytics, ServerOptions options, IHostApplicationLifetime lifetime, ILoggerFactory loggers) =>
         {
             if (!verifier.Enabled)
                 return Results.Problem(statusCode: 403, title: "Gateway nodes are not accepted",
@@ -43,7 +43,7 @@ internal static class NodeStreamEndpoint
             var logger = loggers.CreateLogger("Tollgate.Cluster");
             var address = http.Connection.RemoteIpAddress?.ToString() ?? "";
             await new NodeSession(ws, hub, nodes, analytics, $"{options.PublicHost}:{options.HttpsPort}", address, logger)
-                .RunAsync(http.RequestAborted);
+                .RunAsync(http.RequestAborted, lifetime.ApplicationStopping);
             return Results.Empty;
         }).AllowAnonymous();
     }
@@ -53,10 +53,11 @@ internal static class NodeStreamEndpoint
     {
         private string _node = "(not yet named)";
 
-        public async Task RunAsync(CancellationToken aborted)
+        public async Task RunAsync(CancellationToken aborted, CancellationToken stopping)
         {
             var signal = hub.Join();
-            using var session = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+            // On shutdown the node is told at once (1001), so it reconnects (perhaps to another control plane) without waiting for a time-out.
+            using var session = CancellationTokenSource.CreateLinkedTokenSource(aborted, stopping);
             logger.LogInformation("Gateway node connected from {Address}", address);
             var send = SendAsync(signal, session.Token);
             var receive = ReceiveAsync(session.Token);
@@ -74,6 +75,12 @@ internal static class NodeStreamEndpoint
                     logger.LogWarning(e, "The stream of gateway node {Node} failed", _node);
                 }
                 hub.Leave(signal);
+                if (stopping.IsCancellationRequested && ws.State is WebSocketState.Open or WebSocketState.CloseReceived)
+                {
+                    using var closeTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                    try { await ws.CloseOutputAsync(WebSocketCloseStatus.EndpointUnavailable, "control plane stopping", closeTimeout.Token); }
+                    catch (Exception e) when (e is OperationCanceledException or WebSocketException or IOException) { }
+                }
                 logger.LogInformation("Gateway node {Node} ({Address}) disconnected", _node, address);
             }
         }
