@@ -1,0 +1,169 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.WebSockets;
+using System.Text.Json;
+using Tollgate.EndToEnd.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace Tollgate.EndToEnd.Tests.Cluster;
+
+/// <summary>
+/// A control plane (SQLite) and two gateway-role processes that follow it: changes reach both nodes, revocation and
+/// blocking close live connections on both, the nodes keep serving while the control plane is down and catch up when
+/// it returns, and their analytics land in the control plane's store.
+/// </summary>
+[Trait("Category", "Cluster")]
+public sealed class ClusterTests(ITestOutputHelper output)
+{
+    /// <summary>The contract: revocation and blocking close live connections on every node within 2 s (plus slack for a loaded CI machine).</summary>
+    private static readonly TimeSpan CloseWithin = TimeSpan.FromSeconds(3);
+
+    [Fact]
+    public async Task Two_gateway_nodes_follow_the_control_plane_through_changes_revocation_and_an_outage()
+    {
+        var secret = ClusterNodes.NewSecret();
+        await using var backend = new InspectBackend();
+        await using var cp = ClusterNodes.ControlPlane(secret);
+        await using var g1 = ClusterNodes.Gateway(cp, secret, "node-a");
+        await using var g2 = ClusterNodes.Gateway(cp, secret, "node-b");
+        try
+        {
+            await cp.StartAsync();
+            await Task.WhenAll(g1.StartAsync(), g2.StartAsync());
+            using var client = new TollgateClient(cp);
+
+            // Publish an API through the control plane's REST API, subscribe an application, get a token.
+            var p = await Scenario.ProvisionAsync(cp, client, endpoint: backend.Endpoint, publish: true, subscribe: false);
+            var admin = p.AdminToken;
+            var subscription = await client.SubscribeAsync(admin, p.Api.Id, p.App.Id, "Gold");
+            var path = $"{p.Api.Context}/{p.Api.Version}";
+            string Url(TollgateServer g) => $"{g.GatewayBase}{path}";
+            var token = p.Token.AccessToken;
+
+            // Both nodes get the change within the contract's second (the helper allows 2 s) and relay.
+            await GatewayClient.WaitUntilAcceptedAsync(Url(g1), token);
+            await GatewayClient.WaitUntilAcceptedAsync(Url(g2), token);
+            var ws1 = await ClusterNodes.ConnectAsync(Url(g1), token);
+            var ws2 = await ClusterNodes.ConnectAsync(Url(g2), token);
+            await GatewayClient.AssertEchoAsync(ws1, "through node a");
+            await GatewayClient.AssertEchoAsync(ws2, "through node b");
+
+            // Both nodes are listed, each serving the control plane's current snapshot with its open connection.
+            var nodes = await ClusterNodes.PollGatewaysAsync(client, admin, l =>
+                ClusterNodes.Node(l, "node-a") is { } a && ClusterNodes.Node(l, "node-b") is { } b &&
+                new[] { a, b }.All(n => n.GetProperty("online").GetBoolean() && n.GetProperty("openConnections").GetInt32() == 1 &&
+                    n.GetProperty("snapshotVersion").GetInt64() == l.GetProperty("controlPlaneSnapshotVersion").GetInt64()),
+                TimeSpan.FromSeconds(10));
+            output.WriteLine($"nodes: {nodes}");
+            foreach (var name in new[] { "node-a", "node-b" })
+            {
+                var n = ClusterNodes.Node(nodes, name) ?? throw new Xunit.Sdk.XunitException($"{name} is not listed: {nodes}");
+                Assert.True(n.GetProperty("online").GetBoolean(), $"{name} must be online: {n}");
+                Assert.Equal(1, n.GetProperty("openConnections").GetInt32());
+                Assert.Equal(nodes.GetProperty("controlPlaneSnapshotVersion").GetInt64(), n.GetProperty("snapshotVersion").GetInt64());
+                Assert.False(string.IsNullOrEmpty(n.GetProperty("version").GetString()));
+            }
+
+            // Revoking the token closes the live connection on both nodes.
+            await client.RevokeAsync(token, TollgateClient.Basic(p.Keys.ConsumerKey, p.Keys.ConsumerSecret!), "access_token");
+            var closed = await Task.WhenAll(ClusterNodes.WaitClosedAsync(ws1, CloseWithin), ClusterNodes.WaitClosedAsync(ws2, CloseWithin));
+            output.WriteLine($"revocation closed the connections after {closed[0].Elapsed.TotalMilliseconds:0} ms and {closed[1].Elapsed.TotalMilliseconds:0} ms");
+            foreach (var (status, reason, _) in closed)
+                Assert.True(status == WebSocketCloseStatus.PolicyViolation, $"a revoked token's connection must close with 1008, got {status} ({reason})");
+            ws1.Dispose();
+            ws2.Dispose();
+
+            // Analytics of both nodes land in the control plane's store: one message in through each node.
+            var report = await PollAsync(() => ReportAsync(client, admin, p.Api.Id), r => Total(r, "messagesIn") >= 2, TimeSpan.FromSeconds(20));
+            Assert.Equal(2, Total(report, "messagesIn"));
+
+            // A new token; connections open on both nodes before the control plane goes away.
+            var token2 = (await client.GetClientCredentialsTokenAsync(p.Keys.ConsumerKey, p.Keys.ConsumerSecret!)).AccessToken;
+            await GatewayClient.WaitUntilAcceptedAsync(Url(g1), token2);
+            await GatewayClient.WaitUntilAcceptedAsync(Url(g2), token2);
+            var live1 = await ClusterNodes.ConnectAsync(Url(g1), token2);
+            var live2 = await ClusterNodes.ConnectAsync(Url(g2), token2);
+
+            var cpPid = cp.ProcessId;
+            await cp.StopAsync();
+            output.WriteLine($"control plane (pid {cpPid}) stopped");
+            Assert.False(cp.IsRunning);
+
+            // Both nodes keep serving from their last snapshot: existing connections and new ones.
+            await GatewayClient.AssertEchoAsync(live1, "still here a");
+            await GatewayClient.AssertEchoAsync(live2, "still here b");
+            foreach (var g in new[] { g1, g2 })
+            {
+                using var fresh = await ClusterNodes.ConnectAsync(Url(g), token2);
+                await GatewayClient.AssertEchoAsync(fresh, "new connection while the control plane is down");
+                await GatewayClient.CloseQuietlyAsync(fresh);
+            }
+            Assert.True(g1.IsRunning && g2.IsRunning);
+
+            // The control plane comes back on the same data; both nodes reconnect and catch up.
+            var logA = g1.LogLength;
+            var logB = g2.LogLength;
+            await cp.StartAsync();
+            await WaitForAsync(() => g1.LogSince(logA).Contains("Caught up with the control plane") && g2.LogSince(logB).Contains("Caught up with the control plane"),
+                TimeSpan.FromSeconds(20), "both nodes reconnect to the restarted control plane");
+            admin = (await client.GetAdminTokenAsync()).AccessToken;
+
+            // A change after the restart reaches both nodes: blocking the subscription closes live connections and refuses new ones.
+            using (var block = await client.SendAsync(HttpMethod.Post, $"api/publisher/apis/{p.Api.Id}/subscriptions/{subscription.Id}/block", admin))
+                await TollgateClient.ExpectJsonAsync(block, HttpStatusCode.OK, "blocking the subscription");
+            var blocked = await Task.WhenAll(ClusterNodes.WaitClosedAsync(live1, CloseWithin), ClusterNodes.WaitClosedAsync(live2, CloseWithin));
+            output.WriteLine($"blocking closed the connections after {blocked[0].Elapsed.TotalMilliseconds:0} ms and {blocked[1].Elapsed.TotalMilliseconds:0} ms");
+            foreach (var (status, reason, _) in blocked)
+                Assert.True(status == WebSocketCloseStatus.PolicyViolation, $"a blocked subscription's connection must close with 1008, got {status} ({reason})");
+            foreach (var g in new[] { g1, g2 })
+            {
+                var refused = await GatewayClient.TryHandshakeAsync(Url(g), token2);
+                Assert.True(refused.Status == HttpStatusCode.Forbidden, $"a blocked subscription must get 403 on {g.GatewayBase}, got {refused}");
+            }
+            live1.Dispose();
+            live2.Dispose();
+
+            // The node secret never appears in what the processes logged.
+            foreach (var s in new[] { cp, g1, g2 })
+                Assert.DoesNotContain(secret, ClusterNodes.ProcessOutput(s));
+        }
+        finally
+        {
+            foreach (var (name, s) in new[] { ("control plane", cp), ("node-a", g1), ("node-b", g2) })
+                output.WriteLine($"--- {name} ---\n{Tail(s.Log)}");
+        }
+    }
+
+    private static async Task<JsonElement> ReportAsync(TollgateClient client, string admin, string apiId)
+    {
+        using var response = await client.SendAsync(HttpMethod.Get, $"api/publisher/analytics/apis/{apiId}", admin);
+        return await TollgateClient.ExpectJsonAsync(response, HttpStatusCode.OK, "the API's analytics");
+    }
+
+    private static long Total(JsonElement report, string name) => report.GetProperty("totals").GetProperty(name).GetInt64();
+
+    private static async Task<T> PollAsync<T>(Func<Task<T>> get, Func<T, bool> done, TimeSpan within)
+    {
+        var sw = Stopwatch.StartNew();
+        while (true)
+        {
+            var value = await get();
+            if (done(value) || sw.Elapsed > within)
+                return value;
+            await Task.Delay(250);
+        }
+    }
+
+    private static async Task WaitForAsync(Func<bool> condition, TimeSpan within, string what)
+    {
+        var sw = Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (sw.Elapsed > within)
+                throw new Xunit.Sdk.XunitException($"timed out after {within.TotalSeconds:0} s waiting until {what}");
+            await Task.Delay(100);
+        }
+    }
+
+    private static string Tail(string text) => text.Length <= 8000 ? text : "…" + text[^8000..];
+}
