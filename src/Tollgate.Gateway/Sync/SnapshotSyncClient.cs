@@ -196,7 +196,11 @@ public sealed class SnapshotSyncClient : BackgroundService
         var receive = ReceiveAsync(ws, session.Token);
         var heartbeats = HeartbeatsAsync(ws, sendLock, session.Token);
         var analytics = _analytics is null ? Task.Delay(Timeout.Infinite, session.Token) : AnalyticsAsync(ws, sendLock, _analytics, session.Token);
-        var first = await Task.WhenAny(receive, heartbeats, analytics);
+        // Never faults: completes when the node is stopping, so the last analytics go out before the socket closes.
+        var stopped = Task.Delay(Timeout.Infinite, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+        var first = await Task.WhenAny(receive, heartbeats, analytics, stopped);
+        if (first == stopped)
+            await FarewellAsync(ws, sendLock);
         session.Cancel();
         try
         {
@@ -208,12 +212,6 @@ public sealed class SnapshotSyncClient : BackgroundService
         }
         if (first.IsFaulted)
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(first.Exception!.GetBaseException());
-        if (stoppingToken.IsCancellationRequested && ws.State == WebSocketState.Open)
-        {
-            using var closeTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-            try { await ws.CloseAsync(WebSocketCloseStatus.EndpointUnavailable, "gateway node stopping", closeTimeout.Token); }
-            catch (Exception e) when (e is WebSocketException or OperationCanceledException) { }
-        }
         stoppingToken.ThrowIfCancellationRequested();
     }
 
@@ -261,6 +259,40 @@ public sealed class SnapshotSyncClient : BackgroundService
             if (route.Security.CallerJwt && _callerJwtWarned.Add(route.Label))
                 _logger.LogWarning("API {Api} asks for a caller JWT (X-Tollgate-Caller), but gateway nodes hold no signing key: this node sends its backend none. Serve such APIs through a --role all process.",
                     route.Label);
+    }
+
+    /// <summary>On shutdown: the analytics recorded so far, then a close frame, within 2 s at most.</summary>
+    private async Task FarewellAsync(ClientWebSocket ws, SemaphoreSlim sendLock)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        var sending = _analytics is not null;
+        try
+        {
+            if (_analytics is { } recorder)
+            {
+                recorder.Flush();
+                while (recorder.Batches.TryRead(out var batch))
+                {
+                    await SendAsync(ws, sendLock, NodeMessages.Encode(batch), timeout.Token);
+                    Interlocked.Increment(ref _analyticsSent);
+                }
+            }
+            sending = false;
+            await sendLock.WaitAsync(timeout.Token);
+            try
+            {
+                await ws.CloseOutputAsync(WebSocketCloseStatus.EndpointUnavailable, "gateway node stopping", timeout.Token);
+            }
+            finally
+            {
+                sendLock.Release();
+            }
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException)
+        {
+            if (sending)
+                Interlocked.Increment(ref _analyticsFailed);
+        }
     }
 
     private async Task HeartbeatsAsync(ClientWebSocket ws, SemaphoreSlim sendLock, CancellationToken ct)
