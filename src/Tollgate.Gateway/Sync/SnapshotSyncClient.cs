@@ -96,10 +96,10 @@ public sealed class SnapshotSyncClient : BackgroundService
         while (!stoppingToken.IsCancellationRequested)
         {
             var received = SnapshotsReceived;
+            Exception? error = null;
             try
             {
                 await RunSessionAsync(stoppingToken);
-                _logger.LogWarning("The control plane closed the stream; serving snapshot {Version} until it is back", SnapshotVersion);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -107,7 +107,7 @@ public sealed class SnapshotSyncClient : BackgroundService
             }
             catch (Exception e)
             {
-                Describe(e, failures);
+                error = e;
             }
             finally
             {
@@ -115,6 +115,10 @@ public sealed class SnapshotSyncClient : BackgroundService
             }
             // A session that delivered a snapshot was healthy: back-off starts again from the shortest delay.
             failures = SnapshotsReceived > received ? 0 : failures + 1;
+            if (error is null)
+                _logger.LogWarning("The control plane closed the stream; serving snapshot {Version} until it is back", SnapshotVersion);
+            else
+                Describe(error, repeated: failures > 1);
             try
             {
                 await Task.Delay(RetryDelay(failures), stoppingToken);
@@ -133,7 +137,7 @@ public sealed class SnapshotSyncClient : BackgroundService
         return TimeSpan.FromMilliseconds(baseMs * (0.75 + Random.Shared.NextDouble() * 0.5));
     }
 
-    private void Describe(Exception e, int failures)
+    private void Describe(Exception e, bool repeated)
     {
         var status = (e as WebSocketException)?.Data["status"] as int?;
         var serving = SnapshotVersion == 0 ? "no snapshot yet: connections get 503" : $"serving snapshot {SnapshotVersion}";
@@ -155,7 +159,7 @@ public sealed class SnapshotSyncClient : BackgroundService
                 break;
             default:
                 // The first failure in a row is a warning; the following ones repeat the same at debug level.
-                _logger.Log(failures == 0 ? LogLevel.Warning : LogLevel.Debug,
+                _logger.Log(repeated ? LogLevel.Debug : LogLevel.Warning,
                     "Lost or could not reach control plane {ControlPlane} ({Error}); {Serving}, retrying with back-off",
                     _options.ControlPlane, e.GetBaseException().Message, serving);
                 break;
@@ -227,7 +231,12 @@ public sealed class SnapshotSyncClient : BackgroundService
             {
                 result = await ws.ReceiveAsync(buffer.GetMemory(64 * 1024), ct);
                 if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    // Answer the control plane's close (it is stopping) so both sides end cleanly.
+                    try { await ws.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bye", ct); }
+                    catch (WebSocketException) { }
                     return;
+                }
                 buffer.Advance(result.Count);
                 if (buffer.WrittenCount > _options.MaxSnapshotBytes)
                     throw new InvalidDataException($"a snapshot larger than {_options.MaxSnapshotBytes} bytes was refused");

@@ -53,17 +53,25 @@ internal static class NodeStreamEndpoint
     {
         private string _node = "(not yet named)";
 
+        private readonly SemaphoreSlim _sendLock = new(1, 1);
+
         public async Task RunAsync(CancellationToken aborted, CancellationToken stopping)
         {
             var signal = hub.Join();
-            // On shutdown the node is told at once (1001), so it reconnects (perhaps to another control plane) without waiting for a time-out.
-            using var session = CancellationTokenSource.CreateLinkedTokenSource(aborted, stopping);
+            using var session = CancellationTokenSource.CreateLinkedTokenSource(aborted);
             logger.LogInformation("Gateway node connected from {Address}", address);
             var send = SendAsync(signal, session.Token);
             var receive = ReceiveAsync(session.Token);
+            // Never faults: completes when this control plane is stopping.
+            var stopped = Task.Delay(Timeout.Infinite, stopping).ContinueWith(_ => { }, TaskScheduler.Default);
             try
             {
-                await Task.WhenAny(send, receive);
+                // On shutdown the node is told at once (1001), so it reconnects (perhaps to another control plane) without waiting for a time-out.
+                if (await Task.WhenAny(send, receive, stopped) == stopped)
+                {
+                    await SayGoodbyeAsync();
+                    await Task.WhenAny(receive, Task.Delay(TimeSpan.FromSeconds(1))); // the node's close answer
+                }
             }
             finally
             {
@@ -75,14 +83,27 @@ internal static class NodeStreamEndpoint
                     logger.LogWarning(e, "The stream of gateway node {Node} failed", _node);
                 }
                 hub.Leave(signal);
-                if (stopping.IsCancellationRequested && ws.State is WebSocketState.Open or WebSocketState.CloseReceived)
-                {
-                    using var closeTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-                    try { await ws.CloseOutputAsync(WebSocketCloseStatus.EndpointUnavailable, "control plane stopping", closeTimeout.Token); }
-                    catch (Exception e) when (e is OperationCanceledException or WebSocketException or IOException) { }
-                }
                 logger.LogInformation("Gateway node {Node} ({Address}) disconnected", _node, address);
             }
+        }
+
+        private async Task SayGoodbyeAsync()
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            try
+            {
+                await _sendLock.WaitAsync(timeout.Token);
+                try
+                {
+                    if (ws.State is WebSocketState.Open or WebSocketState.CloseReceived)
+                        await ws.CloseOutputAsync(WebSocketCloseStatus.EndpointUnavailable, "control plane stopping", timeout.Token);
+                }
+                finally
+                {
+                    _sendLock.Release();
+                }
+            }
+            catch (Exception e) when (e is OperationCanceledException or WebSocketException or IOException) { }
         }
 
         private async Task SendAsync(SemaphoreSlim signal, CancellationToken ct)
@@ -93,7 +114,15 @@ internal static class NodeStreamEndpoint
                 var (version, bytes) = hub.Current();
                 if (version != sent)
                 {
-                    await ws.SendAsync(bytes, WebSocketMessageType.Text, endOfMessage: true, ct);
+                    await _sendLock.WaitAsync(ct);
+                    try
+                    {
+                        await ws.SendAsync(bytes, WebSocketMessageType.Text, endOfMessage: true, ct);
+                    }
+                    finally
+                    {
+                        _sendLock.Release();
+                    }
                     sent = version;
                 }
                 await signal.WaitAsync(ct);
@@ -112,14 +141,23 @@ internal static class NodeStreamEndpoint
                     result = await ws.ReceiveAsync(buffer.GetMemory(16 * 1024), ct);
                     if (result.MessageType == WebSocketMessageType.Close)
                     {
-                        await ws.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bye", ct);
+                        await _sendLock.WaitAsync(ct);
+                        try
+                        {
+                            if (ws.State == WebSocketState.CloseReceived)
+                                await ws.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bye", ct);
+                        }
+                        finally
+                        {
+                            _sendLock.Release();
+                        }
                         return;
                     }
                     buffer.Advance(result.Count);
                     if (buffer.WrittenCount > MaxNodeMessageBytes)
                     {
-                        await ws.CloseAsync(WebSocketCloseStatus.MessageTooBig, "message too large", ct);
-                        return;
+                        logger.LogWarning("Gateway node {Node} sent a message over {Max} bytes: stream closed", _node, MaxNodeMessageBytes);
+                        return; // the session ends and the socket is dropped
                     }
                 } while (!result.EndOfMessage);
                 await HandleAsync(buffer.WrittenMemory, ct);
