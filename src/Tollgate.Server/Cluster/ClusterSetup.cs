@@ -13,6 +13,8 @@ internal static class ClusterSetup
         services.AddSingleton<GatewayNodeService>();
         if (options.RunsGateway)
             services.AddHostedService<LocalNodeHeartbeat>();
+        else
+            services.AddHostedService<NodeAnalyticsRetention>();
         return services;
     }
 
