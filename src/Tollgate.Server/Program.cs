@@ -15,6 +15,7 @@ using Tollgate.Server.Metrics;
 using Tollgate.Store;
 
 // One executable, every role: control plane (REST, OAuth2, portals), gateway, and the sample echo backend.
+args = CommandLineFlags.Normalize(args);
 var config = new ConfigurationBuilder()
     .AddEnvironmentVariables("TOLLGATE_")
     .AddCommandLine(args)
@@ -74,7 +75,8 @@ else if (options.Role == ServerRole.Gateway)
             Tollgate.Server.Cluster.TollgateVersion.Current, options.AcceptAnyControlPlaneCertificate))));
 if (analyticsSettings.MetricsPort > 0)
     hosts.Add(MetricsHost.Build(options, exporter));
-if (options.EchoPort > 0 && options.Role == ServerRole.All)
+// The sample echo backend runs beside the control plane (all-in-one or control-plane role), never on a gateway node.
+if (options.EchoPort > 0 && options.RunsControlPlane)
     hosts.Add(EchoBackendHost.Build(options));
 
 try
@@ -96,7 +98,7 @@ if (options.RunsGateway)
     Console.WriteLine($"Gateway:        ws://{options.PublicHost}:{options.GatewayPort}" + (options.GatewayTlsPort > 0 ? $"  wss://{options.PublicHost}:{options.GatewayTlsPort}" : ""));
 if (analyticsSettings.MetricsPort > 0)
     Console.WriteLine($"Metrics:        http://{options.PublicHost}:{analyticsSettings.MetricsPort}/metrics");
-if (options.EchoPort > 0 && options.Role == ServerRole.All)
+if (options.EchoPort > 0 && options.RunsControlPlane)
     Console.WriteLine($"Echo backend:   {options.EchoBackendUrl}");
 Console.WriteLine("Tollgate is ready");
 

@@ -89,7 +89,7 @@ internal static class ControlPlaneHost
             controlPlane = options.ControlPlaneUrl,
             gateway = $"ws://{options.PublicHost}:{options.GatewayPort}",
             gatewayTls = options.GatewayTlsPort > 0 ? $"wss://{options.PublicHost}:{options.GatewayTlsPort}" : null,
-            sampleBackend = options.EchoPort > 0 && options.Role == ServerRole.All ? options.EchoBackendUrl : null,
+            sampleBackend = options.EchoPort > 0 && options.RunsControlPlane ? options.EchoBackendUrl : null,
         })).AllowAnonymous();
         return app;
     }

@@ -27,10 +27,11 @@ internal static class ClusterNodes
             "--role", "gateway",
             "--control-plane", $"https://127.0.0.1:{controlPlane.HttpsPort}",
             "--node-secret", secret,
+            // The control plane's generated certificate is self-signed. A bare flag followed by another option (as
+            // deploy/cluster.sh writes it) must not swallow that option.
+            "--control-plane-accept-any-certificate",
             "--node-name", name,
             "--analytics-flush-ms", "200",
-            // The control plane's generated certificate is self-signed (a flag takes its value explicitly).
-            "--control-plane-accept-any-certificate", "true",
         ]);
         return server;
     }
