@@ -29,5 +29,10 @@ public sealed class GatewaysPageTests(PortalFixture fixture, ITestOutputHelper o
         var version = await admin.Locator("#control-plane-version").InnerTextAsync();
         Assert.True(long.Parse(version) >= 1, $"the control plane's snapshot version is shown: {version}");
         await ShotAsync(admin, "40-admin-gateways");
+
+        // Only admins: a subscriber is refused on the server.
+        var subscriber = await NewPageAsync();
+        await SignInAsync(subscriber, "devportal", Fixture.Subscriber, PortalFixture.Password);
+        Assert.Equal(403, (await subscriber.GotoAsync("/admin/gateways"))!.Status);
     }
 }
