@@ -19,7 +19,7 @@ internal sealed class LocalNodeHeartbeat(GatewayNodeService nodes, SnapshotHolde
             try
             {
                 await nodes.RecordAsync(new GatewayNodeReport(options.NodeName, TollgateVersion.Current, snapshots.Current.Version, live.Count,
-                    _startedAt, $"{options.PublicHost}:{options.HttpsPort}", "local"), stoppingToken);
+                    _startedAt, $"{Environment.MachineName}:{options.HttpsPort}", "local"), stoppingToken);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

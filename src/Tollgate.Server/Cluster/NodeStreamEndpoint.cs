@@ -42,7 +42,7 @@ internal static class NodeStreamEndpoint
             });
             var logger = loggers.CreateLogger("Tollgate.Cluster");
             var address = http.Connection.RemoteIpAddress?.ToString() ?? "";
-            await new NodeSession(ws, hub, nodes, analytics, $"{options.PublicHost}:{options.HttpsPort}", address, logger)
+            await new NodeSession(ws, hub, nodes, analytics, $"{Environment.MachineName}:{options.HttpsPort}", address, logger)
                 .RunAsync(http.RequestAborted, lifetime.ApplicationStopping);
             return Results.Empty;
         }).AllowAnonymous();

@@ -15,7 +15,7 @@ public sealed class GatewayNodeEntity
     public int OpenConnections { get; set; }
     public long StartedAt { get; set; }
     public long LastSeen { get; set; }
-    /// <summary>The control plane that received the last heartbeat (its host name and port).</summary>
+    /// <summary>The control plane that received the last heartbeat (its machine name and HTTPS port).</summary>
     public string ControlPlane { get; set; } = "";
     /// <summary>The node's address as the control plane saw it ("local" for the all-in-one process's own gateway).</summary>
     public string Address { get; set; } = "";
