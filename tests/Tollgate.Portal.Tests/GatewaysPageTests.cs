@@ -25,7 +25,7 @@ public sealed class GatewaysPageTests(PortalFixture fixture, ITestOutputHelper o
         var row = admin.Locator("#gateway-table tbody tr").First;
         await Expect(row).ToHaveAttributeAsync("data-online", "true");
         await Expect(row).ToContainTextAsync("online");
-        await Expect(row).ToContainTextAsync("local");
+        await Expect(row).ToContainTextAsync("gateway of the same process");
         var version = await admin.Locator("#control-plane-version").InnerTextAsync();
         Assert.True(long.Parse(version) >= 1, $"the control plane's snapshot version is shown: {version}");
         await ShotAsync(admin, "40-admin-gateways");
