@@ -37,6 +37,13 @@ internal sealed class GatewayRequestHandler(
         analytics.Begin(http);
         var snapshot = snapshots.Current;
         var path = http.Request.Path.Value ?? "/";
+        if (snapshot.Version == 0)
+        {
+            // Only a gateway node that never received a snapshot from its control plane has none: say so, not 404.
+            await RefuseAsync(http, new Refusal(503, "no_snapshot", "This gateway node has not received its configuration from the control plane yet: check --control-plane and --node-secret, or try again shortly.",
+                RetryAfterSeconds: 2), null);
+            return;
+        }
         if (RouteMatcher.Match(snapshot, path) is not { } match)
         {
             await RefuseAsync(http, Refusal.NotFound($"No API is deployed at {path}."), null);

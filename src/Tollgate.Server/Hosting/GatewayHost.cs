@@ -45,18 +45,9 @@ internal static class GatewayHost
         var app = builder.Build();
         if (options.AcceptAnyBackendCertificate)
             app.Logger.LogWarning("--backend-accept-any-certificate is on: wss:// backends' certificates are NOT checked. Use it only for test backends.");
-        // Only a gateway node that never received a snapshot has version 0: it refuses rather than answering 404 for every API.
-        app.Use((http, next) => snapshots.Current.Version != 0 ? next(http) : NoSnapshotYetAsync(http));
         app.UseTollgateGateway();
         // The last counts of open connections reach the writer before the control plane stops.
         app.Lifetime.ApplicationStopped.Register(analytics.Flush);
         return app;
-    }
-
-    private static Task NoSnapshotYetAsync(HttpContext http)
-    {
-        http.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-        http.Response.Headers.RetryAfter = "2";
-        return http.Response.WriteAsync("This gateway node has not received its configuration from the control plane yet: check --control-plane and --node-secret, or try again shortly.\n");
     }
 }

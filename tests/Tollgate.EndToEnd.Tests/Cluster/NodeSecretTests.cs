@@ -46,6 +46,7 @@ public sealed class NodeSecretTests(ITestOutputHelper output)
             // Without a snapshot the node refuses every connection with 503 and says why.
             var handshake = await GatewayClient.TryHandshakeAsync($"{node.GatewayBase}/any/1.0.0", "some-token");
             Assert.True(handshake.Status == HttpStatusCode.ServiceUnavailable, $"a node without a snapshot must answer 503, got {handshake}");
+            Assert.Equal("2", handshake.Header("Retry-After"));
             using (var body = await new HttpClient().GetAsync($"http://127.0.0.1:{node.GatewayPort}/any"))
             {
                 Assert.Equal(HttpStatusCode.ServiceUnavailable, body.StatusCode);
