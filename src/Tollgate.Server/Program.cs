@@ -57,12 +57,22 @@ using var gatewayMetrics = new GatewayMetrics();
 var analyticsSettings = options.AnalyticsOrDefault;
 using var analytics = new AnalyticsRecorder(new AnalyticsOptions(analyticsSettings.Enabled, analyticsSettings.FlushInterval), gatewayMetrics);
 
-var controlPlane = ControlPlaneHost.Build(args, options, snapshots, changes, live, certificate, analytics, exporter);
+WebApplication controlPlane;
+try
+{
+    controlPlane = ControlPlaneHost.Build(args, options, snapshots, changes, live, certificate, analytics, exporter);
+    var startLogger = controlPlane.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Tollgate");
+    await FirstStart.RunAsync(controlPlane.Services.GetRequiredService<IDbContextFactory<TollgateDb>>(), startLogger, CancellationToken.None);
+    await controlPlane.Services.GetRequiredService<RevocationList>().LoadAsync(CancellationToken.None);
+    await controlPlane.Services.GetRequiredService<SnapshotPublisher>().PublishInitialAsync(CancellationToken.None);
+}
+catch (Exception e) when ((e as StoreException ?? (options.StoreIsPostgres ? PostgresStore.Explain(e, options.Store) : null)) is { } store)
+{
+    // A store that is misnamed, down or refusing: one clear line naming --store, no stack trace.
+    Console.Error.WriteLine($"error: {store.Message}");
+    return store.ExitCode;
+}
 hosts.Add(controlPlane);
-var logger = controlPlane.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Tollgate");
-await FirstStart.RunAsync(controlPlane.Services.GetRequiredService<IDbContextFactory<TollgateDb>>(), logger, CancellationToken.None);
-await controlPlane.Services.GetRequiredService<RevocationList>().LoadAsync(CancellationToken.None);
-await controlPlane.Services.GetRequiredService<SnapshotPublisher>().PublishInitialAsync(CancellationToken.None);
 
 if (options.RunsGateway)
     hosts.Add(GatewayHost.Build(options, snapshots, live, certificate,

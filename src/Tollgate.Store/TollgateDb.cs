@@ -18,9 +18,10 @@ public sealed class TollgateDb(DbContextOptions<TollgateDb> options) : DbContext
     public DbSet<AnalyticsMinuteEntity> AnalyticsMinutes => Set<AnalyticsMinuteEntity>();
     public DbSet<AnalyticsConnectionEntity> AnalyticsConnections => Set<AnalyticsConnectionEntity>();
     public DbSet<AnalyticsDayEntity> AnalyticsDays => Set<AnalyticsDayEntity>();
+    public DbSet<DataProtectionKeyEntity> DataProtectionKeys => Set<DataProtectionKeyEntity>();
 
     /// <summary>Tables added after the first release: created on existing databases by <see cref="StoreSetup"/>.</summary>
-    internal static readonly string[] LaterTables = ["analytics_minutes", "analytics_connections", "analytics_days"];
+    internal static readonly string[] LaterTables = ["analytics_minutes", "analytics_connections", "analytics_days", "data_protection_keys"];
 
     protected override void OnModelCreating(ModelBuilder b)
     {
@@ -102,5 +103,12 @@ public sealed class TollgateDb(DbContextOptions<TollgateDb> options) : DbContext
             e.HasIndex(x => new { x.ApplicationId, x.At });
             e.HasIndex(x => x.At);
         });
+        b.Entity<DataProtectionKeyEntity>(e =>
+        {
+            e.ToTable("data_protection_keys");
+            e.HasIndex(x => x.FriendlyName).IsUnique();
+        });
+        if (Database.IsNpgsql())
+            PostgresModel.Apply(b);
     }
 }
