@@ -1,7 +1,5 @@
 using System.Net.Sockets;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Infrastructure;
-using Microsoft.EntityFrameworkCore.Storage;
 using Npgsql;
 
 namespace Tollgate.Store;
@@ -54,7 +52,7 @@ public static class PostgresStore
         var connectionString = db.Database.GetConnectionString()!;
         try
         {
-            await EnsureDatabaseAsync(db, ct);
+            await EnsureDatabaseAsync(connectionString, ct);
             await using var gate = new NpgsqlConnection(connectionString);
             await gate.OpenAsync(ct);
             await ScalarAsync(gate, "SELECT pg_advisory_lock(@key)", SchemaLock, ct);
@@ -105,19 +103,34 @@ public static class PostgresStore
         return null;
     }
 
-    private static async Task EnsureDatabaseAsync(TollgateDb db, CancellationToken ct)
+    /// <summary>Creates the database when it does not exist yet (by hand, not EF's creator, which logs the lost race as an error).</summary>
+    private static async Task EnsureDatabaseAsync(string connectionString, CancellationToken ct)
     {
-        var creator = db.GetService<IRelationalDatabaseCreator>();
-        if (await creator.ExistsAsync(ct))
-            return;
         try
         {
-            await creator.CreateAsync(ct);
+            await using var probe = new NpgsqlConnection(connectionString);
+            await probe.OpenAsync(ct);
+            return;
+        }
+        catch (PostgresException e) when (e.SqlState == "3D000")
+        {
+            // invalid_catalog_name: create it below.
+        }
+        var target = new NpgsqlConnectionStringBuilder(connectionString);
+        var name = target.Database ?? target.Username!;
+        var maintenance = new NpgsqlConnectionStringBuilder(connectionString) { Database = "postgres", Pooling = false };
+        await using var connection = new NpgsqlConnection(maintenance.ConnectionString);
+        await connection.OpenAsync(ct);
+        await using var create = new NpgsqlCommand($"CREATE DATABASE \"{name.Replace("\"", "\"\"")}\"", connection);
+        try
+        {
+            await create.ExecuteNonQueryAsync(ct);
         }
         catch (PostgresException e) when (e.SqlState is "42P04" or "23505")
         {
             // Another control plane created it at the same moment.
         }
+        NpgsqlConnection.ClearPool(new NpgsqlConnection(connectionString));
     }
 
     private static async Task<object?> ScalarAsync(NpgsqlConnection connection, string sql, long key, CancellationToken ct)

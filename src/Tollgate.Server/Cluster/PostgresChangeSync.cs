@@ -23,6 +23,9 @@ internal sealed class PostgresChangeSync(
     ILogger<PostgresChangeSync> logger) : BackgroundService
 {
     public static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(5);
+
+    /// <summary>The application name of the listening connection.</summary>
+    public const string ListenerName = "Tollgate change listener";
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
 
     /// <summary>Names this process in its notices, so it ignores its own.</summary>
@@ -87,6 +90,8 @@ internal sealed class PostgresChangeSync(
             // A dead peer is noticed by the keep-alive even while no notice flows.
             KeepAlive = 10,
             Pooling = false,
+            // Tells this connection apart in pg_stat_activity (an operator, or a test, can find and cut it).
+            ApplicationName = ListenerName,
         };
         var delay = TimeSpan.FromSeconds(1);
         var connectedBefore = false;
