@@ -98,7 +98,7 @@ public static class PostgresStore
             return new StoreException($"the store ({where}) {what} ({pg.SqlState}: {pg.MessageText}).", exitCode: 1, e);
         }
         if (e is NpgsqlException or SocketException or TimeoutException || e.InnerException is SocketException or TimeoutException)
-            return new StoreException($"cannot reach the store ({where}): {e.Message}{(e.InnerException is { } inner ? " " + inner.Message : "")} " +
+            return new StoreException($"cannot reach the store ({where}): {e.Message.TrimEnd('.')}{(e.InnerException is { } inner ? $" ({inner.Message.TrimEnd('.')})" : "")}. " +
                 "Check that PostgreSQL runs and Host and Port in --store.", exitCode: 1, e);
         return null;
     }
