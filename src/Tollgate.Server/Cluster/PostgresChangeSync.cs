@@ -73,8 +73,9 @@ internal sealed class PostgresChangeSync(
                     _known.TryAdd(counter, 0);
                     break;
                 }
-                catch (Exception e) when (e is NpgsqlException or TimeoutException && !ct.IsCancellationRequested)
+                catch (Exception e) when (!ct.IsCancellationRequested)
                 {
+                    // Never fatal: a failing announcement must not stop the control plane (the others' poll still sees the counter).
                     logger.LogWarning("Cannot tell the other control planes of a change ({Error}); retrying in {Delay} s", e.Message, delay.TotalSeconds);
                     await Task.Delay(delay, ct);
                     delay = Min(delay * 2, MaxBackoff);
@@ -142,7 +143,7 @@ internal sealed class PostgresChangeSync(
                     await connection.WaitAsync(Max(nextPoll - DateTime.UtcNow, TimeSpan.FromMilliseconds(10)), ct);
                 }
             }
-            catch (Exception e) when (!ct.IsCancellationRequested && e is NpgsqlException or TimeoutException or IOException or InvalidOperationException)
+            catch (Exception e) when (!ct.IsCancellationRequested)
             {
                 logger.LogWarning("Lost the PostgreSQL connection that hears other control planes' changes ({Error}); reconnecting in {Delay} s",
                     e.Message, delay.TotalSeconds);
@@ -175,7 +176,7 @@ internal sealed class PostgresChangeSync(
         {
             await revocations.LoadAsync(ct);
         }
-        catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException && !ct.IsCancellationRequested)
+        catch (Exception e) when (!ct.IsCancellationRequested)
         {
             logger.LogWarning("Reloading the revocation list failed ({Error}); the snapshot is rebuilt with the one in memory", e.Message);
         }
