@@ -66,29 +66,4 @@ public sealed class PostgresStoreOnlyTests(PostgresServer server)
         await using var cp = await ControlPlaneServices.StartAsync(store, postgres: true, folder);
         Assert.Equal(fileKey.KeyId, cp.Get<SigningKeyStore>().KeyId);
     }
-
-    [Fact]
-    public async Task An_older_schema_is_upgraded()
-    {
-        var store = await server.CreateDatabaseAsync(PostgresServer.UniqueName("upgrade"));
-        await using (var cp = await ControlPlaneServices.StartAsync(store, postgres: true))
-        await using (var db = await cp.Db.CreateDbContextAsync())
-        {
-            // Back to an earlier release: no throttling columns, no disabled flag, no analytics or key-ring tables.
-            await db.Database.ExecuteSqlRawAsync("""
-                ALTER TABLE plans DROP COLUMN "Policy"; ALTER TABLE apis DROP COLUMN "Throttling"; ALTER TABLE users DROP COLUMN "Disabled";
-                DROP TABLE analytics_days; DROP TABLE data_protection_keys;
-                """);
-            await db.Database.ExecuteSqlRawAsync("""INSERT INTO users ("Id", "Username", "PasswordHash", "Roles", "CreatedAt") VALUES (gen_random_uuid(), 'old', 'x', 'admin', now())""");
-        }
-        NpgsqlConnection.ClearAllPools();
-
-        await using var upgraded = await ControlPlaneServices.StartAsync(store, postgres: true);
-        await using var check = await upgraded.Db.CreateDbContextAsync();
-        Assert.False((await check.Users.SingleAsync(u => u.Username == "old")).Disabled);
-        Assert.Equal(4, await check.Plans.CountAsync(p => p.Policy == null)); // the column is back, old rows have none (first start fills it)
-        Assert.Equal(0, await check.AnalyticsDays.CountAsync());
-        Assert.Equal(0, await check.DataProtectionKeys.CountAsync());
-        Assert.Equal(0, await SchemaUpgrades.ApplyAsync(check, default));
-    }
 }

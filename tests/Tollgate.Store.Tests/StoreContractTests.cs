@@ -54,6 +54,34 @@ public abstract class StoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_older_schema_is_upgraded()
+    {
+        await using (var db = await Cp.Db.CreateDbContextAsync())
+        {
+            // Back to an earlier release: no throttling columns, no disabled flag, no analytics or key-ring tables.
+            foreach (var sql in (string[])["ALTER TABLE plans DROP COLUMN \"Policy\"", "ALTER TABLE apis DROP COLUMN \"Throttling\"",
+                         "ALTER TABLE users DROP COLUMN \"Disabled\"", "DROP TABLE analytics_days", "DROP TABLE data_protection_keys"])
+#pragma warning disable EF1002 // constant statements
+                await db.Database.ExecuteSqlRawAsync(sql);
+#pragma warning restore EF1002
+            // A user row as the earlier release wrote it (ids as each store keeps them: uuid, or upper-case text in SQLite).
+            object id = Cp.Get<StoreInfo>().IsPostgres ? Guid.NewGuid() : Guid.NewGuid().ToString().ToUpperInvariant();
+            await db.Database.ExecuteSqlAsync(
+                $"INSERT INTO users (\"Id\", \"Username\", \"PasswordHash\", \"Roles\", \"CreatedAt\") VALUES ({id}, 'old', 'x', 'admin', {DateTime.UtcNow})");
+        }
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Npgsql.NpgsqlConnection.ClearAllPools();
+
+        await StoreSetup.InitializeAsync(Cp.Db);
+        await using var check = await Cp.Db.CreateDbContextAsync();
+        Assert.False((await check.Users.SingleAsync(u => u.Username == "old")).Disabled);
+        Assert.Equal(4, await check.Plans.CountAsync(p => p.Policy == null)); // the column is back; the server's first start fills it in
+        Assert.Equal(0, await check.AnalyticsDays.CountAsync());
+        Assert.Equal(0, await check.DataProtectionKeys.CountAsync());
+        Assert.Equal(0, await SchemaUpgrades.ApplyAsync(check, None));
+    }
+
+    [Fact]
     public async Task Apis_are_created_published_updated_and_listed_in_ordinal_order()
     {
         var catalog = Cp.Get<ApiCatalog>();

@@ -136,6 +136,8 @@ public sealed class PostgresServer : IAsyncLifetime, IAsyncDisposable
         }
         // The postmaster's own id (under runuser the child process is runuser's).
         _postmasterPid = int.Parse(File.ReadLines(Path.Combine(DataDir, "postmaster.pid")).First().Trim());
+        // A test run that ends without disposing its fixtures must not leave the server behind.
+        AppDomain.CurrentDomain.ProcessExit += StopOnExit;
     }
 
     /// <summary>Stops the server by its own process id: SIGINT (fast shutdown), then SIGKILL if it is still up after 10 s.</summary>
@@ -145,6 +147,7 @@ public sealed class PostgresServer : IAsyncLifetime, IAsyncDisposable
         _process = null;
         if (process is null)
             return;
+        AppDomain.CurrentDomain.ProcessExit -= StopOnExit;
         NpgsqlConnection.ClearAllPools();
         if (_postmasterPid > 0)
             kill(_postmasterPid, 2);
@@ -180,6 +183,12 @@ public sealed class PostgresServer : IAsyncLifetime, IAsyncDisposable
         }
         catch (IOException) { }
         catch (UnauthorizedAccessException) { }
+    }
+
+    private void StopOnExit(object? sender, EventArgs e)
+    {
+        if (_process is not null && _postmasterPid > 0)
+            kill(_postmasterPid, 2);
     }
 
     private void Append(string? line)
