@@ -2,9 +2,11 @@ using Microsoft.EntityFrameworkCore;
 using Tollgate.ControlPlane.Analytics;
 using Tollgate.ControlPlane.Apis;
 using Tollgate.ControlPlane.Applications;
+using Tollgate.ControlPlane.Plans;
 using Tollgate.ControlPlane.Subscriptions;
 using Tollgate.ControlPlane.Users;
 using Tollgate.Core.Analytics;
+using Tollgate.Core.Plans;
 using Tollgate.KeyManager.Tokens;
 using Tollgate.Store.Entities;
 using Tollgate.Store.Tests.Infrastructure;
@@ -158,6 +160,21 @@ public abstract class StoreContractTests : IAsyncLifetime
         Assert.Equal(("Quotes", "Trader", "Silver"), (listed.ApiName, listed.ApplicationName, listed.Plan));
         Assert.Single(await subs.ListAsync(null, null, "admin", None));
         Assert.Empty(await subs.ListAsync(null, null, "ADMIN", None)); // owner names compare exactly on both stores
+    }
+
+    [Fact]
+    public async Task Plans_are_created_listed_in_order_and_updated()
+    {
+        var plans = Cp.Get<PlanService>();
+        var created = await plans.CreateAsync(new PlanDto("Copper", "small", "drop", [new LimitDto(60, "minute")], MaxConnections: 2), None);
+        Assert.True(created.Ok, created.Error?.Message);
+        Assert.False((await plans.CreateAsync(new PlanDto("copper", "again"), None)).Ok); // names differ only in case: taken
+        Assert.Equal(["Bronze", "Copper", "Gold", "Silver", "Unlimited"], (await plans.ListAsync(None)).Select(p => p.Name));
+
+        var updated = await plans.UpdateAsync("Copper", new PlanRequest(null, "bigger", 5000), None);
+        Assert.True(updated.Ok, updated.Error?.Message);
+        var copper = (await plans.FindAsync("copper", None))!;
+        Assert.Equal(("bigger", 5000L, 2), (copper.Description, copper.EventsPerDay, copper.Policy.MaxConnections));
     }
 
     [Fact]
