@@ -10,7 +10,7 @@ namespace Tollgate.KeyManager.Tokens;
 /// Access tokens revoked before they expire. Held in memory for the REST API's checks and
 /// copied into the gateway snapshot; persisted so revocation survives a restart. Entries
 /// leave once the token would have expired anyway, which keeps the list bounded. With several control planes on one
-/// PostgreSQL store, each reloads the list (<see cref="LoadAsync"/>) when another announces a change.
+/// PostgreSQL store, each reloads the list (<see cref="RefreshAsync"/>) when another announces a change.
 /// </summary>
 public sealed class RevocationList(IDbContextFactory<TollgateDb> dbFactory, ChangeFeed changes)
 {
@@ -23,6 +23,15 @@ public sealed class RevocationList(IDbContextFactory<TollgateDb> dbFactory, Chan
         await db.RevokedTokens.Where(r => r.ExpiresAt < now).ExecuteDeleteAsync(ct);
         foreach (var r in await db.RevokedTokens.AsNoTracking().ToListAsync(ct))
             _revoked[r.Jti] = r.ExpiresAt;
+    }
+
+    /// <summary>Adds what other control planes of the same store revoked (read only: the purge is left to <see cref="LoadAsync"/> at start).</summary>
+    public async Task RefreshAsync(CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var now = DateTime.UtcNow;
+        foreach (var r in await db.RevokedTokens.AsNoTracking().Where(r => r.ExpiresAt >= now).ToListAsync(ct))
+            _revoked.TryAdd(r.Jti, r.ExpiresAt);
     }
 
     public bool IsRevoked(string jti) => _revoked.ContainsKey(jti);

@@ -174,7 +174,7 @@ internal sealed class PostgresChangeSync(
     {
         try
         {
-            await revocations.LoadAsync(ct);
+            await revocations.RefreshAsync(ct);
         }
         catch (Exception e) when (!ct.IsCancellationRequested)
         {
