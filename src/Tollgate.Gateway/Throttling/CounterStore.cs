@@ -69,6 +69,13 @@ public sealed class LocalThrottleCounterStore : IThrottleCounterStore, IDisposab
         }
     }
 
+    /// <summary>The counters held now (for a cluster store's sync).</summary>
+    public IReadOnlyList<ThrottleCounter> Counters()
+    {
+        lock (_gate)
+            return [.. _counters.Values];
+    }
+
     public void Dispose() => _sweep.Dispose();
 
     private T Acquire<T>(string key, Func<string, T> create) where T : ThrottleCounter
