@@ -34,6 +34,8 @@ public sealed partial class ClusterThrottleCounterStore : IThrottleCounterStore,
     private long _previousExchangeNs;
     private int _state = -1; // -1 not yet known, 0 local limits, 1 shared
     private long _failures;
+    private long _exchanges;
+    private long _maxExchangeTicks;
     private CancellationTokenSource? _stop;
     private Task? _loop;
 
@@ -54,6 +56,12 @@ public sealed partial class ClusterThrottleCounterStore : IThrottleCounterStore,
     public bool IsShared => Volatile.Read(ref _state) == 1;
 
     public long FailedExchanges => Interlocked.Read(ref _failures);
+
+    /// <summary>Exchanges that succeeded since the start.</summary>
+    public long SuccessfulExchanges => Interlocked.Read(ref _exchanges);
+
+    /// <summary>The longest successful exchange so far (the L of the over-admission bound).</summary>
+    public TimeSpan MaxExchangeDuration => TimeSpan.FromTicks(Interlocked.Read(ref _maxExchangeTicks));
 
     public LocalThrottleCounterStore Local => _local;
 
@@ -149,6 +157,7 @@ public sealed partial class ClusterThrottleCounterStore : IThrottleCounterStore,
         long nowNs = ThrottleClock.NowNs();
         var round = Collect(nowNs);
         CounterSyncResponse answer;
+        long started = Stopwatch.GetTimestamp();
         try
         {
             answer = await ExchangeAsync(round, ct);
@@ -160,6 +169,10 @@ public sealed partial class ClusterThrottleCounterStore : IThrottleCounterStore,
         }
         Apply(round, answer, nowNs);
         _previousExchangeNs = nowNs;
+        long took = Stopwatch.GetElapsedTime(started).Ticks;
+        if (took > Interlocked.Read(ref _maxExchangeTicks))
+            Interlocked.Exchange(ref _maxExchangeTicks, took);
+        Interlocked.Increment(ref _exchanges);
         SetState(shared: true, null);
         return true;
     }
