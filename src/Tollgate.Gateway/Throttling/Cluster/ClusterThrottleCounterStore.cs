@@ -60,8 +60,11 @@ public sealed partial class ClusterThrottleCounterStore : IThrottleCounterStore,
     /// <summary>Exchanges that succeeded since the start.</summary>
     public long SuccessfulExchanges => Interlocked.Read(ref _exchanges);
 
-    /// <summary>The longest successful exchange so far (the L of the over-admission bound).</summary>
+    /// <summary>The longest successful exchange since the start or <see cref="ResetMaxExchangeDuration"/> (the L of the over-admission bound).</summary>
     public TimeSpan MaxExchangeDuration => TimeSpan.FromTicks(Interlocked.Read(ref _maxExchangeTicks));
+
+    /// <summary>Starts measuring <see cref="MaxExchangeDuration"/> afresh (e.g. past the first exchange, which opens the connection).</summary>
+    public void ResetMaxExchangeDuration() => Interlocked.Exchange(ref _maxExchangeTicks, 0);
 
     public LocalThrottleCounterStore Local => _local;
 
