@@ -38,6 +38,8 @@ internal sealed class CounterSyncAggregator(IDbContextFactory<TollgateDb> dbFact
         }
 
         await using var tx = await db.Database.BeginTransactionAsync(ct);
+        if (db.Database.ProviderName == "Npgsql.EntityFrameworkCore.PostgreSQL")
+            await db.Database.ExecuteSqlRawAsync("SET LOCAL synchronous_commit TO OFF", ct); // counters need no flush to disk: a crash loses one interval
         var counterRows = rates.Where(r => r.Consumed > 0).Select(r => (r.Key, 0L, r.Consumed, now + (long)RateRetention.TotalMilliseconds))
             .Concat(quotas.Where(q => q.Consumed > 0).Select(q => (q.Key, q.WindowStart, q.Consumed, q.WindowEnd)))
             .ToList();

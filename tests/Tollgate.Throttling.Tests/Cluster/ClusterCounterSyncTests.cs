@@ -56,11 +56,13 @@ public sealed class ClusterCounterSyncTests(ITestOutputHelper output)
             int busiestSecond = MaxInWindow(merged, 1_000_000_000);
             await Rounds(a, b, 1); // what was admitted last has been exchanged: L covers it
             double latency = Math.Max(a.MaxExchangeDuration.TotalSeconds, b.MaxExchangeDuration.TotalSeconds);
-            double lag = 2 * Interval.TotalSeconds + latency;                      // Λ = 2T + L
+            double gap = Math.Max(a.MaxExchangeGap.TotalSeconds, b.MaxExchangeGap.TotalSeconds);
+            double lag = 2 * gap + 2 * latency;                                      // Λ = 2T + 2L
             double missed = (Nodes - 1) * (Burst + Rate * lag);                      // (N−1)·(b + R·Λ)
             double single = Rate * Drive.TotalSeconds + Burst;                       // R·D + b: one node alone
             double bound = single + missed;
-            output.WriteLine($"rate {Rate}/s burst {Burst}, {Nodes} nodes, sync every {Interval.TotalMilliseconds} ms, longest exchange {latency * 1000:F0} ms (Λ = {lag * 1000:F0} ms)");
+            output.WriteLine($"rate {Rate}/s burst {Burst}, {Nodes} nodes, sync every {Interval.TotalMilliseconds} ms: longest gap between exchanges T = {gap * 1000:F0} ms, " +
+                             $"longest exchange L = {latency * 1000:F0} ms, Λ = 2T + 2L = {lag * 1000:F0} ms");
             output.WriteLine($"admitted over {Drive.TotalSeconds} s: node A {driven[0].Count} + node B {driven[1].Count} = {total}; " +
                              $"one node alone {single}; stated bound {bound:F1}; over-admission {total - single:+0;-0} ({(total - single) / single:P1})");
             output.WriteLine($"busiest 1-s window: {busiestSecond} (one node: {Rate + Burst}; bound {Rate + Burst + missed:F1})");

@@ -31,11 +31,13 @@ public sealed partial class ClusterThrottleCounterStore : IThrottleCounterStore,
     private readonly ILogger _logger;
     private readonly Dictionary<ThrottleCounter, SyncState> _states = new(ReferenceEqualityComparer.Instance);
     private readonly SemaphoreSlim _round = new(1, 1);
-    private long _previousExchangeNs;
+    private long _previousExchangeNs; // start of the last successful exchange (this node's clock)
+    private bool _previousOk;         // whether the last round succeeded
     private int _state = -1; // -1 not yet known, 0 local limits, 1 shared
     private long _failures;
     private long _exchanges;
     private long _maxExchangeTicks;
+    private long _maxGapNs;
     private CancellationTokenSource? _stop;
     private Task? _loop;
 
@@ -63,8 +65,18 @@ public sealed partial class ClusterThrottleCounterStore : IThrottleCounterStore,
     /// <summary>The longest successful exchange since the start or <see cref="ResetMaxExchangeDuration"/> (the L of the over-admission bound).</summary>
     public TimeSpan MaxExchangeDuration => TimeSpan.FromTicks(Interlocked.Read(ref _maxExchangeTicks));
 
-    /// <summary>Starts measuring <see cref="MaxExchangeDuration"/> afresh (e.g. past the first exchange, which opens the connection).</summary>
-    public void ResetMaxExchangeDuration() => Interlocked.Exchange(ref _maxExchangeTicks, 0);
+    /// <summary>
+    /// The longest time between the starts of two successful exchanges in a row since the start or
+    /// <see cref="ResetMaxExchangeDuration"/>: the sync interval, unless a round or the machine was slower (the T of the bound).
+    /// </summary>
+    public TimeSpan MaxExchangeGap => TimeSpan.FromTicks(Interlocked.Read(ref _maxGapNs) / 100);
+
+    /// <summary>Starts measuring <see cref="MaxExchangeDuration"/> and <see cref="MaxExchangeGap"/> afresh (e.g. past the first exchange, which opens the connection).</summary>
+    public void ResetMaxExchangeDuration()
+    {
+        Interlocked.Exchange(ref _maxExchangeTicks, 0);
+        Interlocked.Exchange(ref _maxGapNs, 0);
+    }
 
     public LocalThrottleCounterStore Local => _local;
 
@@ -171,7 +183,10 @@ public sealed partial class ClusterThrottleCounterStore : IThrottleCounterStore,
             return false;
         }
         Apply(round, answer, nowNs);
+        if (_previousOk && nowNs - _previousExchangeNs > Interlocked.Read(ref _maxGapNs))
+            Interlocked.Exchange(ref _maxGapNs, nowNs - _previousExchangeNs);
         _previousExchangeNs = nowNs;
+        _previousOk = true;
         long took = Stopwatch.GetElapsedTime(started).Ticks;
         if (took > Interlocked.Read(ref _maxExchangeTicks))
             Interlocked.Exchange(ref _maxExchangeTicks, took);
@@ -298,6 +313,7 @@ public sealed partial class ClusterThrottleCounterStore : IThrottleCounterStore,
     private void Failed(Round round, Exception error)
     {
         Interlocked.Increment(ref _failures);
+        _previousOk = false;
         ThrottleMetrics.ClusterSyncFailed(_options.NodeName);
         foreach (var (_, state, _) in round.Rates)
             state.HasBaseline = false;
