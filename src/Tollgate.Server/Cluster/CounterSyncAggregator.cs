@@ -42,6 +42,8 @@ internal sealed class CounterSyncAggregator(IDbContextFactory<TollgateDb> dbFact
             await db.Database.ExecuteSqlRawAsync("SET LOCAL synchronous_commit TO OFF", ct); // counters need no flush to disk: a crash loses one interval
         var counterRows = rates.Where(r => r.Consumed > 0).Select(r => (r.Key, 0L, r.Consumed, now + (long)RateRetention.TotalMilliseconds))
             .Concat(quotas.Where(q => q.Consumed > 0).Select(q => (q.Key, q.WindowStart, q.Consumed, q.WindowEnd)))
+            // The same order in every transaction, so two nodes updating the same rows never deadlock (PostgreSQL row locks).
+            .OrderBy(r => r.Key, StringComparer.Ordinal).ThenBy(r => r.Item2)
             .ToList();
         foreach (var chunk in counterRows.Chunk(RowsPerStatement))
         {

@@ -3,6 +3,13 @@ using System.Net;
 using System.Net.Security;
 using System.Text;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Tollgate.Gateway;
+using Tollgate.Gateway.Connections;
+using Tollgate.Gateway.Snapshot;
+using Tollgate.Gateway.Throttling;
+using Tollgate.Gateway.Throttling.Cluster;
 using Xunit.Abstractions;
 
 namespace Tollgate.Throttling.Tests.Cluster;
@@ -74,6 +81,22 @@ public sealed class CounterSyncEndpointTests(ITestOutputHelper output)
         }
         Assert.Equal("""{"rates":[1500],"quotas":[4],"connections":[0]}""", (await Post(http, Node, Exchange("b", 0, 0, null))).Body!.ToJsonString());
         Assert.Equal("""{"rates":[1500],"quotas":[4],"connections":[1]}""", (await Post(http, Node, Exchange("a", 0, 0, 0))).Body!.ToJsonString());
+    
+        // The registration a gateway-role process uses: the gateway's counter store is replaced and syncs while the host runs.
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.AddTollgateGateway(new SnapshotHolder(), new GatewayOptions(TimeSpan.FromSeconds(5), 1 << 20, 1 << 20, TimeSpan.FromMinutes(1)),
+            new LiveConnections("gw-di"));
+        builder.Services.AddClusterThrottling(new ClusterThrottlingOptions(server.HttpsBase, ClusterCounterSyncTests.Secret, $"gw-di-{key}", AcceptAnyCertificate: true));
+        using var host = builder.Build();
+        var store = Assert.IsType<ClusterThrottleCounterStore>(host.Services.GetRequiredService<IThrottleCounterStore>());
+        await host.StartAsync();
+        var waited = Stopwatch.StartNew();
+        while (!store.IsShared)
+        {
+            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(15), "the registered store never exchanged its counters");
+            await Task.Delay(20);
+        }
+        await host.StopAsync();
     }
 
     private static string Node => "Node " + ClusterCounterSyncTests.Secret;
