@@ -18,9 +18,12 @@ public sealed class TollgateDb(DbContextOptions<TollgateDb> options) : DbContext
     public DbSet<AnalyticsMinuteEntity> AnalyticsMinutes => Set<AnalyticsMinuteEntity>();
     public DbSet<AnalyticsConnectionEntity> AnalyticsConnections => Set<AnalyticsConnectionEntity>();
     public DbSet<AnalyticsDayEntity> AnalyticsDays => Set<AnalyticsDayEntity>();
+    public DbSet<ThrottleCounterEntity> ThrottleCounters => Set<ThrottleCounterEntity>();
+    public DbSet<ThrottleConnectionCountEntity> ThrottleConnectionCounts => Set<ThrottleConnectionCountEntity>();
 
     /// <summary>Tables added after the first release: created on existing databases by <see cref="StoreSetup"/>.</summary>
-    internal static readonly string[] LaterTables = ["analytics_minutes", "analytics_connections", "analytics_days"];
+    internal static readonly string[] LaterTables = ["analytics_minutes", "analytics_connections", "analytics_days",
+        "throttle_counters", "throttle_connection_counts"];
 
     protected override void OnModelCreating(ModelBuilder b)
     {
@@ -101,6 +104,21 @@ public sealed class TollgateDb(DbContextOptions<TollgateDb> options) : DbContext
             e.HasIndex(x => new { x.ApiId, x.At });
             e.HasIndex(x => new { x.ApplicationId, x.At });
             e.HasIndex(x => x.At);
+        });
+        b.Entity<ThrottleCounterEntity>(e =>
+        {
+            e.ToTable("throttle_counters");
+            e.HasKey(x => new { x.Key, x.WindowStart });
+            e.Property(x => x.Key).HasMaxLength(256);
+            e.HasIndex(x => x.ExpiresAt);
+        });
+        b.Entity<ThrottleConnectionCountEntity>(e =>
+        {
+            e.ToTable("throttle_connection_counts");
+            e.HasKey(x => new { x.Node, x.Key });
+            e.Property(x => x.Node).HasMaxLength(200);
+            e.Property(x => x.Key).HasMaxLength(256);
+            e.HasIndex(x => x.Key);
         });
     }
 }
