@@ -19,9 +19,12 @@ public sealed class TollgateDb(DbContextOptions<TollgateDb> options) : DbContext
     public DbSet<AnalyticsConnectionEntity> AnalyticsConnections => Set<AnalyticsConnectionEntity>();
     public DbSet<AnalyticsDayEntity> AnalyticsDays => Set<AnalyticsDayEntity>();
     public DbSet<DataProtectionKeyEntity> DataProtectionKeys => Set<DataProtectionKeyEntity>();
+    public DbSet<ThrottleCounterEntity> ThrottleCounters => Set<ThrottleCounterEntity>();
+    public DbSet<ThrottleConnectionCountEntity> ThrottleConnectionCounts => Set<ThrottleConnectionCountEntity>();
 
     /// <summary>Tables added after the first release: created on existing databases by <see cref="StoreSetup"/>.</summary>
-    internal static readonly string[] LaterTables = ["analytics_minutes", "analytics_connections", "analytics_days", "data_protection_keys"];
+    internal static readonly string[] LaterTables = ["analytics_minutes", "analytics_connections", "analytics_days", "data_protection_keys",
+        "throttle_counters", "throttle_connection_counts"];
 
     protected override void OnModelCreating(ModelBuilder b)
     {
@@ -107,6 +110,21 @@ public sealed class TollgateDb(DbContextOptions<TollgateDb> options) : DbContext
         {
             e.ToTable("data_protection_keys");
             e.HasIndex(x => x.FriendlyName).IsUnique();
+        });
+        b.Entity<ThrottleCounterEntity>(e =>
+        {
+            e.ToTable("throttle_counters");
+            e.HasKey(x => new { x.Key, x.WindowStart });
+            e.Property(x => x.Key).HasMaxLength(256);
+            e.HasIndex(x => x.ExpiresAt);
+        });
+        b.Entity<ThrottleConnectionCountEntity>(e =>
+        {
+            e.ToTable("throttle_connection_counts");
+            e.HasKey(x => new { x.Node, x.Key });
+            e.Property(x => x.Node).HasMaxLength(200);
+            e.Property(x => x.Key).HasMaxLength(256);
+            e.HasIndex(x => x.Key);
         });
         if (Database.IsNpgsql())
             PostgresModel.Apply(b);

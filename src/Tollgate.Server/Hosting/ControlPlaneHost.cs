@@ -41,6 +41,7 @@ internal static class ControlPlaneHost
         var services = builder.Services;
         services.AddSingleton(options);
         services.AddSingleton<Cluster.NodeSecretVerifier>();
+        Cluster.CounterSyncEndpoints.AddCounterSync(services);
         services.AddSingleton(changes);
         services.AddSingleton(snapshots);
         services.AddSingleton(live);
@@ -82,6 +83,7 @@ internal static class ControlPlaneHost
         app.MapDevPortalApi();
         app.MapAdminApi();
         app.MapAnalyticsApi();
+        Cluster.CounterSyncEndpoints.MapCounterSyncEndpoints(app);
         app.MapTollgatePortal();
         app.MapGet("/health", () => Results.Ok(new { status = "ok" })).AllowAnonymous();
         app.MapGet("/api/info", () => Results.Ok(new
