@@ -1,9 +1,11 @@
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Tollgate.KeyManager.Clients;
 using Tollgate.KeyManager.Endpoints;
 using Tollgate.KeyManager.Signing;
 using Tollgate.KeyManager.Tokens;
 using Tollgate.KeyManager.Users;
+using Tollgate.Store;
 
 namespace Tollgate.KeyManager;
 
@@ -12,7 +14,7 @@ public static class KeyManagerSetup
     public static IServiceCollection AddTollgateKeyManager(this IServiceCollection services, string dataFolder, KeyManagerOptions options)
     {
         services.AddSingleton(options);
-        services.AddSingleton(_ => SigningKeyStore.LoadOrCreate(dataFolder));
+        services.AddSingleton(sp => SigningKeyStore.LoadOrCreate(dataFolder, sp.GetService<IDbContextFactory<TollgateDb>>()));
         services.AddSingleton<TokenIssuer>();
         services.AddSingleton<TokenInspector>();
         services.AddSingleton<RevocationList>();

@@ -5,6 +5,7 @@ using Tollgate.Gateway.Analytics;
 using Tollgate.Gateway.Connections;
 using Tollgate.Gateway.Snapshot;
 using Tollgate.Gateway.Sync;
+using Tollgate.Gateway.Throttling.Cluster;
 using Tollgate.KeyManager.Signing;
 using Tollgate.KeyManager.Tokens;
 using Tollgate.Server.Bootstrap;
@@ -56,12 +57,21 @@ using var analytics = new AnalyticsRecorder(new AnalyticsOptions(analyticsSettin
 WebApplication? controlPlane = null;
 if (options.RunsControlPlane)
 {
-    controlPlane = ControlPlaneHost.Build(args, options, snapshots, changes, live, certificate, analytics, exporter);
+    try
+    {
+        controlPlane = ControlPlaneHost.Build(args, options, snapshots, changes, live, certificate, analytics, exporter);
+        var startLogger = controlPlane.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Tollgate");
+        await FirstStart.RunAsync(controlPlane.Services.GetRequiredService<IDbContextFactory<TollgateDb>>(), startLogger, CancellationToken.None);
+        await controlPlane.Services.GetRequiredService<RevocationList>().LoadAsync(CancellationToken.None);
+        await controlPlane.Services.GetRequiredService<SnapshotPublisher>().PublishInitialAsync(CancellationToken.None);
+    }
+    catch (Exception e) when ((e as StoreException ?? (options.StoreIsPostgres ? PostgresStore.Explain(e, options.Store) : null)) is { } store)
+    {
+        // A store that is misnamed, down or refusing: one clear line naming --store, no stack trace.
+        Console.Error.WriteLine($"error: {store.Message}");
+        return store.ExitCode;
+    }
     hosts.Add(controlPlane);
-    var logger = controlPlane.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Tollgate");
-    await FirstStart.RunAsync(controlPlane.Services.GetRequiredService<IDbContextFactory<TollgateDb>>(), logger, CancellationToken.None);
-    await controlPlane.Services.GetRequiredService<RevocationList>().LoadAsync(CancellationToken.None);
-    await controlPlane.Services.GetRequiredService<SnapshotPublisher>().PublishInitialAsync(CancellationToken.None);
 }
 
 if (controlPlane is not null && options.RunsGateway)
@@ -69,10 +79,13 @@ if (controlPlane is not null && options.RunsGateway)
         controlPlane.Services.GetRequiredService<SigningKeyStore>(), options.ControlPlaneUrl, analytics));
 else if (options.Role == ServerRole.Gateway)
     // A gateway node: no database, no key manager, no private key (so no caller JWTs); it follows the control plane's
-    // stream, and its analytics go to the control plane on the same socket. Cluster throttling counters plug in here too.
+    // stream (its analytics go back on the same socket) and shares its throttling counters with the other nodes.
     hosts.Add(GatewayHost.Build(options, snapshots, live, certificate, signingKeys: null, options.ControlPlane!.ToString().TrimEnd('/'), analytics,
-        services => services.AddTollgateNodeSync(new NodeSyncOptions(options.ControlPlane!, options.NodeSecret!, options.NodeName,
-            Tollgate.Server.Cluster.TollgateVersion.Current, options.AcceptAnyControlPlaneCertificate))));
+        services => services
+            .AddTollgateNodeSync(new NodeSyncOptions(options.ControlPlane!, options.NodeSecret!, options.NodeName,
+                Tollgate.Server.Cluster.TollgateVersion.Current, options.AcceptAnyControlPlaneCertificate))
+            .AddClusterThrottling(new ClusterThrottlingOptions(options.ControlPlane!, options.NodeSecret!, options.NodeName,
+                options.AcceptAnyControlPlaneCertificate))));
 if (analyticsSettings.MetricsPort > 0)
     hosts.Add(MetricsHost.Build(options, exporter));
 // The sample echo backend runs beside the control plane (all-in-one or control-plane role), never on a gateway node.

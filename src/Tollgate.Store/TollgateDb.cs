@@ -18,10 +18,14 @@ public sealed class TollgateDb(DbContextOptions<TollgateDb> options) : DbContext
     public DbSet<AnalyticsMinuteEntity> AnalyticsMinutes => Set<AnalyticsMinuteEntity>();
     public DbSet<AnalyticsConnectionEntity> AnalyticsConnections => Set<AnalyticsConnectionEntity>();
     public DbSet<AnalyticsDayEntity> AnalyticsDays => Set<AnalyticsDayEntity>();
+    public DbSet<DataProtectionKeyEntity> DataProtectionKeys => Set<DataProtectionKeyEntity>();
+    public DbSet<ThrottleCounterEntity> ThrottleCounters => Set<ThrottleCounterEntity>();
+    public DbSet<ThrottleConnectionCountEntity> ThrottleConnectionCounts => Set<ThrottleConnectionCountEntity>();
     public DbSet<GatewayNodeEntity> GatewayNodes => Set<GatewayNodeEntity>();
 
     /// <summary>Tables added after the first release: created on existing databases by <see cref="StoreSetup"/>.</summary>
-    internal static readonly string[] LaterTables = ["analytics_minutes", "analytics_connections", "analytics_days", "gateway_nodes"];
+    internal static readonly string[] LaterTables = ["analytics_minutes", "analytics_connections", "analytics_days", "data_protection_keys",
+        "throttle_counters", "throttle_connection_counts", "gateway_nodes"];
 
     protected override void OnModelCreating(ModelBuilder b)
     {
@@ -109,5 +113,27 @@ public sealed class TollgateDb(DbContextOptions<TollgateDb> options) : DbContext
             e.HasIndex(x => new { x.ApplicationId, x.At });
             e.HasIndex(x => x.At);
         });
+        b.Entity<DataProtectionKeyEntity>(e =>
+        {
+            e.ToTable("data_protection_keys");
+            e.HasIndex(x => x.FriendlyName).IsUnique();
+        });
+        b.Entity<ThrottleCounterEntity>(e =>
+        {
+            e.ToTable("throttle_counters");
+            e.HasKey(x => new { x.Key, x.WindowStart });
+            e.Property(x => x.Key).HasMaxLength(256);
+            e.HasIndex(x => x.ExpiresAt);
+        });
+        b.Entity<ThrottleConnectionCountEntity>(e =>
+        {
+            e.ToTable("throttle_connection_counts");
+            e.HasKey(x => new { x.Node, x.Key });
+            e.Property(x => x.Node).HasMaxLength(200);
+            e.Property(x => x.Key).HasMaxLength(256);
+            e.HasIndex(x => x.Key);
+        });
+        if (Database.IsNpgsql())
+            PostgresModel.Apply(b);
     }
 }

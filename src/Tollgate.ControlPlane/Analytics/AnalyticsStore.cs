@@ -15,28 +15,11 @@ public sealed class AnalyticsStore(IDbContextFactory<TollgateDb> dbFactory)
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         foreach (var m in batch.Minutes)
         {
-            await db.Database.ExecuteSqlRawAsync("""
-                INSERT INTO analytics_minutes (Minute, ApiId, ApplicationId, MessagesIn, BytesIn, MessagesOut, BytesOut, Opened, Refused, Closed, Throttled, Dropped, OpenAtEnd)
-                VALUES ({0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}, {8}, {9}, {10}, {11}, {12})
-                ON CONFLICT (Minute, ApiId, ApplicationId) DO UPDATE SET
-                  MessagesIn = MessagesIn + excluded.MessagesIn, BytesIn = BytesIn + excluded.BytesIn,
-                  MessagesOut = MessagesOut + excluded.MessagesOut, BytesOut = BytesOut + excluded.BytesOut,
-                  Opened = Opened + excluded.Opened, Refused = Refused + excluded.Refused, Closed = Closed + excluded.Closed,
-                  Throttled = Throttled + excluded.Throttled, Dropped = Dropped + excluded.Dropped,
-                  OpenAtEnd = CASE WHEN {13} THEN excluded.OpenAtEnd ELSE OpenAtEnd END
-                """,
+            await db.Database.ExecuteSqlRawAsync(MinuteUpsert,
                 [m.Minute, Id(m.ApiId), Id(m.ApplicationId), m.MessagesIn, m.BytesIn, m.MessagesOut, m.BytesOut, m.Opened, m.Refused, m.Closed,
                  m.Throttled, m.Dropped, m.OpenAtEnd ?? 0, m.OpenAtEnd.HasValue ? 1 : 0], ct);
             // The daily roll-up grows with every batch, so it needs no separate job and outlives the minute rows.
-            await db.Database.ExecuteSqlRawAsync("""
-                INSERT INTO analytics_days (Day, ApiId, ApplicationId, MessagesIn, BytesIn, MessagesOut, BytesOut, Opened, Refused, Closed, Throttled, Dropped)
-                VALUES ({0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}, {8}, {9}, {10}, {11})
-                ON CONFLICT (Day, ApiId, ApplicationId) DO UPDATE SET
-                  MessagesIn = MessagesIn + excluded.MessagesIn, BytesIn = BytesIn + excluded.BytesIn,
-                  MessagesOut = MessagesOut + excluded.MessagesOut, BytesOut = BytesOut + excluded.BytesOut,
-                  Opened = Opened + excluded.Opened, Refused = Refused + excluded.Refused, Closed = Closed + excluded.Closed,
-                  Throttled = Throttled + excluded.Throttled, Dropped = Dropped + excluded.Dropped
-                """,
+            await db.Database.ExecuteSqlRawAsync(DayUpsert,
                 [m.Minute / 1440, Id(m.ApiId), Id(m.ApplicationId), m.MessagesIn, m.BytesIn, m.MessagesOut, m.BytesOut, m.Opened, m.Refused, m.Closed,
                  m.Throttled, m.Dropped], ct);
         }
@@ -67,6 +50,31 @@ public sealed class AnalyticsStore(IDbContextFactory<TollgateDb> dbFactory)
              + await db.AnalyticsDays.Where(d => d.Day < dayCutoff).ExecuteDeleteAsync(ct)
              + await db.AnalyticsConnections.Where(c => c.At < connectionCutoff).ExecuteDeleteAsync(ct);
     }
+
+    // Valid on SQLite and PostgreSQL alike: identifiers quoted as EF created them (PostgreSQL folds unquoted names to lower
+    // case), the old row's values qualified by the table name (PostgreSQL finds a bare name ambiguous next to "excluded"),
+    // and the open-count flag compared with 1 (PostgreSQL has no integer truth).
+    private const string MinuteUpsert = """
+        INSERT INTO "analytics_minutes" AS m ("Minute", "ApiId", "ApplicationId", "MessagesIn", "BytesIn", "MessagesOut", "BytesOut", "Opened", "Refused", "Closed", "Throttled", "Dropped", "OpenAtEnd")
+        VALUES ({0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}, {8}, {9}, {10}, {11}, {12})
+        ON CONFLICT ("Minute", "ApiId", "ApplicationId") DO UPDATE SET
+          "MessagesIn" = m."MessagesIn" + excluded."MessagesIn", "BytesIn" = m."BytesIn" + excluded."BytesIn",
+          "MessagesOut" = m."MessagesOut" + excluded."MessagesOut", "BytesOut" = m."BytesOut" + excluded."BytesOut",
+          "Opened" = m."Opened" + excluded."Opened", "Refused" = m."Refused" + excluded."Refused", "Closed" = m."Closed" + excluded."Closed",
+          "Throttled" = m."Throttled" + excluded."Throttled", "Dropped" = m."Dropped" + excluded."Dropped",
+          "OpenAtEnd" = CASE WHEN {13} = 1 THEN excluded."OpenAtEnd" ELSE m."OpenAtEnd" END
+        """;
+
+    // The daily roll-up grows with every batch, so it needs no separate job and outlives the minute rows.
+    private const string DayUpsert = """
+        INSERT INTO "analytics_days" AS d ("Day", "ApiId", "ApplicationId", "MessagesIn", "BytesIn", "MessagesOut", "BytesOut", "Opened", "Refused", "Closed", "Throttled", "Dropped")
+        VALUES ({0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}, {8}, {9}, {10}, {11})
+        ON CONFLICT ("Day", "ApiId", "ApplicationId") DO UPDATE SET
+          "MessagesIn" = d."MessagesIn" + excluded."MessagesIn", "BytesIn" = d."BytesIn" + excluded."BytesIn",
+          "MessagesOut" = d."MessagesOut" + excluded."MessagesOut", "BytesOut" = d."BytesOut" + excluded."BytesOut",
+          "Opened" = d."Opened" + excluded."Opened", "Refused" = d."Refused" + excluded."Refused", "Closed" = d."Closed" + excluded."Closed",
+          "Throttled" = d."Throttled" + excluded."Throttled", "Dropped" = d."Dropped" + excluded."Dropped"
+        """;
 
     internal static string Id(Guid id) => id.ToString("D");
 }

@@ -13,7 +13,11 @@ public sealed class ChangeFeed
     private long _version;
     private long _applied;
 
+    /// <summary>Every change, made here or by another control plane of the same store: the snapshot must be rebuilt.</summary>
     public event Action<long>? Changed;
+
+    /// <summary>Only the changes made by this process (raised after <see cref="Changed"/>): what other control planes must hear of.</summary>
+    public event Action<long>? ChangedLocally;
 
     public long Version => Interlocked.Read(ref _version);
 
@@ -39,9 +43,21 @@ public sealed class ChangeFeed
             }
         }
         Changed?.Invoke(version);
+        ChangedLocally?.Invoke(version);
         // A listener that is slow or down must not hold the caller: the change is stored either way.
         return applied.WaitAsync(timeout, ct).ContinueWith(static _ => { }, CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    /// <summary>
+    /// Another control plane changed the shared store: listeners rebuild as for a local change, but the change is not
+    /// announced again (<see cref="ChangedLocally"/> is not raised), so two control planes never echo each other.
+    /// </summary>
+    public long NotifyRemote()
+    {
+        var version = Interlocked.Increment(ref _version);
+        Changed?.Invoke(version);
+        return version;
     }
 
     /// <summary>Called by the listener once every change up to <paramref name="version"/> is live.</summary>

@@ -175,7 +175,7 @@ internal sealed class ConnectionThrottle : IDisposable
             {
                 if (utc == 0)
                     utc = DateTime.UtcNow.Ticks;
-                quota.Absorb(bytes, utc);
+                quota.Charge(bytes, utc);
             }
         }
     }

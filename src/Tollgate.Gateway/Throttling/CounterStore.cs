@@ -8,13 +8,14 @@ namespace Tollgate.Gateway.Throttling;
 /// never through the store.
 /// </summary>
 /// <remarks>
-/// The local store (<see cref="LocalThrottleCounterStore"/>) makes limits exact within one gateway node. A cluster
-/// store plugs in behind the same interface and returns the same counter types: it keeps them local for the hot
-/// path and, every sync interval (e.g. 100 ms), pushes each counter's consumption since the last sync to a shared
-/// store under the counter's <see cref="ThrottleCounter.Key"/> (plus the quota window start), e.g. Redis INCRBY
-/// or a SQL upsert, and folds what the other nodes consumed back in with <see cref="RateCounter.Absorb"/> and
-/// <see cref="QuotaCounter.Absorb"/>. Limits are then exact per node and cluster-wide within one sync interval,
-/// the approach of Kong's <c>cluster</c> and <c>redis</c> policies, without a network call per message.
+/// The local store (<see cref="LocalThrottleCounterStore"/>) makes limits exact within one gateway node. The cluster
+/// store (<see cref="Cluster.ClusterThrottleCounterStore"/>) plugs in behind the same interface and returns the same
+/// counter types: it keeps them local for the hot path and, every sync interval (200 ms by default), pushes each
+/// counter's consumption since the last sync to the control plane's database under the counter's
+/// <see cref="ThrottleCounter.Key"/> (plus the quota window start) with a SQL upsert, and folds what the other nodes
+/// consumed back in with <see cref="RateCounter.AbsorbNs"/> and <see cref="QuotaCounter.AbsorbIn"/>. Limits are then
+/// exact per node and cluster-wide within a bounded lag, the approach of Kong's <c>cluster</c> and <c>redis</c>
+/// policies, without a network call per message.
 /// </remarks>
 public interface IThrottleCounterStore
 {
@@ -67,6 +68,13 @@ public sealed class LocalThrottleCounterStore : IThrottleCounterStore, IDisposab
                     _counters.Remove(key);
             }
         }
+    }
+
+    /// <summary>The counters held now (for a cluster store's sync).</summary>
+    public IReadOnlyList<ThrottleCounter> Counters()
+    {
+        lock (_gate)
+            return [.. _counters.Values];
     }
 
     public void Dispose() => _sweep.Dispose();

@@ -45,6 +45,7 @@ public abstract class ThrottleCounter(string key)
 public sealed class RateCounter(string key) : ThrottleCounter(key)
 {
     private long _tat = long.MinValue / 4;
+    private long _consumedNs; // schedule time admitted on this node since the last TakeConsumedNs (cluster sync)
 
     /// <summary>Shape: always takes <paramref name="cost"/>; returns how long to hold the message (0 = send now).</summary>
     public long Reserve(long cost, in RateSpec spec, long nowNs)
@@ -56,6 +57,7 @@ public sealed class RateCounter(string key) : ThrottleCounter(key)
             long start = Math.Max(tat, nowNs);
             if (Interlocked.CompareExchange(ref _tat, start + inc, tat) == tat)
             {
+                Interlocked.Add(ref _consumedNs, inc);
                 long ahead = start - nowNs - Room(spec, inc);
                 return ahead <= 0 ? 0 : ahead;
             }
@@ -73,7 +75,10 @@ public sealed class RateCounter(string key) : ThrottleCounter(key)
             if (start - nowNs > Room(spec, inc))
                 return false;
             if (Interlocked.CompareExchange(ref _tat, start + inc, tat) == tat)
+            {
+                Interlocked.Add(ref _consumedNs, inc);
                 return true;
+            }
         }
     }
 
@@ -87,7 +92,30 @@ public sealed class RateCounter(string key) : ThrottleCounter(key)
     public void Charge(long cost, in RateSpec spec, long nowNs) => Reserve(cost, spec, nowNs);
 
     /// <summary>For a cluster store: folds in what other nodes consumed (in the same units as the spec).</summary>
-    public void Absorb(long cost, in RateSpec spec, long nowNs) => Reserve(cost, spec, nowNs);
+    public void Absorb(long cost, in RateSpec spec, long nowNs) => AbsorbNs(spec.Increment(cost), nowNs);
+
+    /// <summary>
+    /// For a cluster store: what this node admitted since the last call, as schedule time in nanoseconds (cost × spacing),
+    /// a unit every node shares for the same key (same limit) and that needs no spec to fold back in.
+    /// </summary>
+    public long TakeConsumedNs() => Interlocked.Exchange(ref _consumedNs, 0);
+
+    /// <summary>
+    /// For a cluster store: folds in <paramref name="ns"/> of schedule time other nodes admitted since
+    /// <paramref name="sinceNs"/> (this node's clock): the schedule moves on by that much from no earlier than then,
+    /// so consumption that is already paid back by the time it is heard of does not hold this node back.
+    /// </summary>
+    public void AbsorbNs(long ns, long sinceNs)
+    {
+        if (ns <= 0)
+            return;
+        while (true)
+        {
+            long tat = Volatile.Read(ref _tat);
+            if (Interlocked.CompareExchange(ref _tat, Math.Max(tat, sinceNs) + ns, tat) == tat)
+                return;
+        }
+    }
 
     internal override bool IsIdle(long nowNs, long utcTicks) => Volatile.Read(ref _tat) <= nowNs;
 }
@@ -109,6 +137,7 @@ public sealed class QuotaCounter(string key, LimitPeriod period) : ThrottleCount
 {
     private readonly object _roll = new();
     private long _used;
+    private long _pending;     // used on this node since the last TakeConsumed (cluster sync)
     private long _windowEnd;   // UTC ticks; 0 until first use
 
     public LimitPeriod Period { get; } = period;
@@ -127,7 +156,10 @@ public sealed class QuotaCounter(string key, LimitPeriod period) : ThrottleCount
         Roll(utcTicks);
         long used = Interlocked.Add(ref _used, cost);
         if (used <= limit)
+        {
+            Interlocked.Add(ref _pending, cost);
             return true;
+        }
         Interlocked.Add(ref _used, -cost);
         return false;
     }
@@ -139,11 +171,38 @@ public sealed class QuotaCounter(string key, LimitPeriod period) : ThrottleCount
         return Volatile.Read(ref _used) >= limit;
     }
 
+    /// <summary>Takes <paramref name="cost"/> unconditionally (bytes of a message's later frames).</summary>
+    public void Charge(long cost, long utcTicks)
+    {
+        Roll(utcTicks);
+        Interlocked.Add(ref _used, cost);
+        Interlocked.Add(ref _pending, cost);
+    }
+
     /// <summary>For a cluster store: what other nodes used in the current window.</summary>
     public void Absorb(long cost, long utcTicks)
     {
         Roll(utcTicks);
         Interlocked.Add(ref _used, cost);
+    }
+
+    /// <summary>For a cluster store: the current window (its end, 0 before first use) and what this node used in it since the last call.</summary>
+    public (long WindowEnd, long Consumed) TakeConsumed()
+    {
+        lock (_roll)
+            return (_windowEnd, Interlocked.Exchange(ref _pending, 0));
+    }
+
+    /// <summary>For a cluster store: what other nodes used in the window ending at <paramref name="windowEnd"/>; ignored once that window is over here.</summary>
+    public void AbsorbIn(long windowEnd, long cost)
+    {
+        if (cost <= 0)
+            return;
+        lock (_roll)
+        {
+            if (_windowEnd == windowEnd)
+                Interlocked.Add(ref _used, cost);
+        }
     }
 
     internal override bool IsIdle(long nowNs, long utcTicks) => Volatile.Read(ref _windowEnd) <= utcTicks;
@@ -158,6 +217,7 @@ public sealed class QuotaCounter(string key, LimitPeriod period) : ThrottleCount
                 return;
             var (_, end) = Window(Period, utcTicks);
             Volatile.Write(ref _used, 0);
+            Volatile.Write(ref _pending, 0);
             Volatile.Write(ref _windowEnd, end);
         }
     }
@@ -184,15 +244,20 @@ public sealed class QuotaCounter(string key, LimitPeriod period) : ThrottleCount
 public sealed class ConnectionCounter(string key) : ThrottleCounter(key)
 {
     private int _open;
+    private int _others;
 
+    /// <summary>Connections open on this node.</summary>
     public int Open => Volatile.Read(ref _open);
+
+    /// <summary>Connections open on other nodes under the same key, as last heard from a cluster store (0 alone).</summary>
+    public int Others => Volatile.Read(ref _others);
 
     public bool TryAcquire(int max)
     {
         while (true)
         {
             int open = Volatile.Read(ref _open);
-            if (open >= max)
+            if (open + Volatile.Read(ref _others) >= max)
                 return false;
             if (Interlocked.CompareExchange(ref _open, open + 1, open) == open)
                 return true;
@@ -200,6 +265,9 @@ public sealed class ConnectionCounter(string key) : ThrottleCounter(key)
     }
 
     public void Release() => Interlocked.Decrement(ref _open);
+
+    /// <summary>For a cluster store: the other nodes' count (0 when they cannot be heard: local limits).</summary>
+    public void SetOthers(int count) => Volatile.Write(ref _others, Math.Max(0, count));
 
     internal override bool IsIdle(long nowNs, long utcTicks) => Volatile.Read(ref _open) == 0;
 }

@@ -18,7 +18,13 @@ internal static class FirstStart
 
     public static async Task RunAsync(IDbContextFactory<TollgateDb> factory, ILogger logger, CancellationToken ct)
     {
-        await StoreSetup.InitializeAsync(factory, ct);
+        // The defaults are seeded inside the store's initialisation: on PostgreSQL under its lock, so two control planes
+        // starting together do not both create them.
+        await StoreSetup.InitializeAsync(factory, seed => SeedAsync(factory, logger, seed), ct);
+    }
+
+    private static async Task SeedAsync(IDbContextFactory<TollgateDb> factory, ILogger logger, CancellationToken ct)
+    {
         await using var db = await factory.CreateDbContextAsync(ct);
 
         var existingPlans = await db.Plans.ToListAsync(ct);

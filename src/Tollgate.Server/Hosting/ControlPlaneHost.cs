@@ -12,6 +12,7 @@ using Tollgate.Server.Admin;
 using Tollgate.Server.Analytics;
 using Tollgate.Server.Metrics;
 using Tollgate.Server.Auth;
+using Tollgate.Server.Cluster;
 using Tollgate.Server.DevPortal;
 using Tollgate.Server.GatewaySync;
 using Tollgate.Server.Publisher;
@@ -41,6 +42,7 @@ internal static class ControlPlaneHost
         services.AddSingleton(options);
         services.AddSingleton<Cluster.NodeSecretVerifier>();
         Cluster.ClusterSetup.AddTollgateCluster(services, options);
+        Cluster.CounterSyncEndpoints.AddCounterSync(services);
         services.AddSingleton(changes);
         services.AddSingleton(snapshots);
         services.AddSingleton(live);
@@ -48,7 +50,7 @@ internal static class ControlPlaneHost
         services.AddSingleton(exporter);
         services.AddSingleton<Tollgate.ControlPlane.Analytics.ILiveConnectionCounts>(new LiveConnectionCounts(live));
         services.AddHostedService<AnalyticsWriter>();
-        services.AddTollgateSqliteStore(options.Store);
+        services.AddTollgateStore(options.Store, options.StoreIsPostgres);
         services.AddTollgateKeyManager(options.DataFolder, new KeyManagerOptions(
             options.ControlPlaneUrl, TimeSpan.FromHours(1), TimeSpan.FromDays(14), TimeSpan.FromDays(365)));
         services.AddTollgateControlPlane(new GatewayUrls(options.PublicHost, options.GatewayPort, options.GatewayTlsPort, options.HttpsPort));
@@ -60,6 +62,7 @@ internal static class ControlPlaneHost
         services.AddDataProtection()
             .SetApplicationName("Tollgate")
             .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(options.DataFolder, "keys", "data-protection")));
+        services.AddTollgatePostgresCluster(options.StoreIsPostgres); // PostgreSQL: shared key ring (replaces the file one) and change notices
         services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
@@ -82,6 +85,7 @@ internal static class ControlPlaneHost
         app.MapAdminApi();
         app.MapAnalyticsApi();
         Cluster.ClusterSetup.MapTollgateCluster(app);
+        Cluster.CounterSyncEndpoints.MapCounterSyncEndpoints(app);
         app.MapTollgatePortal();
         app.MapGet("/health", () => Results.Ok(new { status = "ok" })).AllowAnonymous();
         app.MapGet("/api/info", () => Results.Ok(new

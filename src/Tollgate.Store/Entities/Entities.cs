@@ -120,3 +120,14 @@ public sealed class SettingEntity
     public string Key { get; set; } = "";
     public string Value { get; set; } = "";
 }
+
+/// <summary>
+/// One key of the ASP.NET data-protection key ring (portal cookies, antiforgery), shared by every control plane of one
+/// PostgreSQL store. The XML is the key as ASP.NET writes it.
+/// </summary>
+public sealed class DataProtectionKeyEntity
+{
+    public long Id { get; set; }
+    public string FriendlyName { get; set; } = "";
+    public string Xml { get; set; } = "";
+}
