@@ -139,6 +139,58 @@ public sealed class ClusterTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public async Task A_Bronze_connection_limit_holds_across_both_nodes()
+    {
+        var secret = ClusterNodes.NewSecret();
+        await using var backend = new InspectBackend();
+        await using var cp = ClusterNodes.ControlPlane(secret);
+        await using var g1 = ClusterNodes.Gateway(cp, secret, "node-a");
+        await using var g2 = ClusterNodes.Gateway(cp, secret, "node-b");
+        var sockets = new List<ClientWebSocket>();
+        try
+        {
+            await cp.StartAsync();
+            await Task.WhenAll(g1.StartAsync(), g2.StartAsync());
+            using var client = new TollgateClient(cp);
+            var admin = (await client.GetAdminTokenAsync()).AccessToken;
+            var api = await client.CreateApiAsync(admin, Scenario.NewApi(backend.Endpoint, plans: ["Gold", "Bronze"]));
+            api = await client.ChangeLifecycleAsync(admin, api.Id, "Publish");
+            var app = await client.CreateApplicationAsync(admin, $"Bronze{Scenario.Unique()}");
+            var keys = await client.GenerateKeysAsync(admin, app.Id);
+            await client.SubscribeAsync(admin, api.Id, app.Id, "Bronze"); // 3 connections
+            var token = (await client.GetClientCredentialsTokenAsync(keys.ConsumerKey, keys.ConsumerSecret!)).AccessToken;
+            string Url(TollgateServer g) => $"{g.GatewayBase}{api.Context}/{api.Version}";
+            await GatewayClient.WaitUntilAcceptedAsync(Url(g1), token);
+            await GatewayClient.WaitUntilAcceptedAsync(Url(g2), token);
+
+            // Two connections on node a, one on node b, each after the others were exchanged (counters sync every 200 ms).
+            foreach (var g in new[] { g1, g1, g2 })
+            {
+                sockets.Add(await ClusterNodes.ConnectAsync(Url(g), token));
+                await Task.Delay(1000);
+            }
+            // The fourth is over the plan's 3 on either node.
+            foreach (var g in new[] { g2, g1 })
+            {
+                var refused = await GatewayClient.TryHandshakeAsync(Url(g), token);
+                Assert.True(refused.Status == (HttpStatusCode)429, $"Bronze allows 3 connections across the cluster; a 4th on {g.GatewayBase} must get 429, got {refused}");
+            }
+            // Closing one on node a frees a place on node b.
+            await GatewayClient.CloseQuietlyAsync(sockets[0]);
+            var (last, elapsed) = await GatewayClient.PollHandshakeAsync(Url(g2), token, h => h.Status == HttpStatusCode.SwitchingProtocols, TimeSpan.FromSeconds(5));
+            output.WriteLine($"a place freed on node a was usable on node b after {elapsed.TotalMilliseconds:0} ms");
+            Assert.True(last.Status == HttpStatusCode.SwitchingProtocols, $"after a connection on node a closed, node b must accept again, got {last}");
+        }
+        finally
+        {
+            foreach (var ws in sockets)
+                ws.Dispose();
+            foreach (var (name, s) in new[] { ("control plane", cp), ("node-a", g1), ("node-b", g2) })
+                output.WriteLine($"--- {name} ---\n{Tail(s.Log)}");
+        }
+    }
+
     private static async Task<JsonElement> ReportAsync(TollgateClient client, string admin, string apiId)
     {
         using var response = await client.SendAsync(HttpMethod.Get, $"api/publisher/analytics/apis/{apiId}", admin);
