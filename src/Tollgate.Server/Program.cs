@@ -19,6 +19,7 @@ using Tollgate.Store;
 args = CommandLineFlags.Normalize(args);
 var config = new ConfigurationBuilder()
     .AddEnvironmentVariables("TOLLGATE_")
+    .AddInMemoryCollection(EnvironmentOptions.Hyphenated()) // TOLLGATE_NODE_SECRET → node-secret
     .AddCommandLine(args)
     .Build();
 

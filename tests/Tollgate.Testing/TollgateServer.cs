@@ -37,6 +37,9 @@ public sealed class TollgateServer : IAsyncDisposable
     /// <summary>More server options for tests that need non-default settings (set before StartAsync).</summary>
     public List<string> ExtraArgs { get; } = [];
 
+    /// <summary>More environment variables for the server process (e.g. <c>TOLLGATE_NODE_SECRET</c>), set before StartAsync.</summary>
+    public Dictionary<string, string> ExtraEnvironment { get; } = [];
+
     public int HttpsPort { get; }
     public int GatewayPort { get; }
     public int GatewayTlsPort { get; }
@@ -100,6 +103,8 @@ public sealed class TollgateServer : IAsyncDisposable
             psi.ArgumentList.Add(arg);
         psi.Environment["TOLLGATE_ADMIN_PASSWORD"] = AdminPassword;
         psi.Environment["DOTNET_NOLOGO"] = "1";
+        foreach (var (name, value) in ExtraEnvironment)
+            psi.Environment[name] = value;
         psi.Environment.Remove("ASPNETCORE_URLS");
         psi.Environment.Remove("ASPNETCORE_HTTP_PORTS");
         psi.Environment.Remove("ASPNETCORE_HTTPS_PORTS");

@@ -20,13 +20,17 @@ internal static class ClusterNodes
         return server;
     }
 
-    public static TollgateServer Gateway(TollgateServer controlPlane, string secret, string name)
+    /// <param name="secretInEnvironment">Pass the secret as TOLLGATE_NODE_SECRET (as deploy/cluster.sh does) rather than --node-secret.</param>
+    public static TollgateServer Gateway(TollgateServer controlPlane, string secret, string name, bool secretInEnvironment = false)
     {
         var server = new TollgateServer();
+        if (secretInEnvironment)
+            server.ExtraEnvironment["TOLLGATE_NODE_SECRET"] = secret;
+        else
+            server.ExtraArgs.AddRange(["--node-secret", secret]);
         server.ExtraArgs.AddRange([
             "--role", "gateway",
             "--control-plane", $"https://127.0.0.1:{controlPlane.HttpsPort}",
-            "--node-secret", secret,
             // The control plane's generated certificate is self-signed. A bare flag followed by another option (as
             // deploy/cluster.sh writes it) must not swallow that option.
             "--control-plane-accept-any-certificate",

@@ -25,7 +25,7 @@ public sealed class ClusterTests(ITestOutputHelper output)
         await using var backend = new InspectBackend();
         await using var cp = ClusterNodes.ControlPlane(secret);
         await using var g1 = ClusterNodes.Gateway(cp, secret, "node-a");
-        await using var g2 = ClusterNodes.Gateway(cp, secret, "node-b");
+        await using var g2 = ClusterNodes.Gateway(cp, secret, "node-b", secretInEnvironment: true);
         try
         {
             await cp.StartAsync();
