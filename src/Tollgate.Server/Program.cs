@@ -34,6 +34,12 @@ catch (OptionsException e)
     return 2;
 }
 
+if (options.NodeName.Length > 200)
+{
+    Console.Error.WriteLine("error: --node-name is too long: use at most 200 characters.");
+    return 2;
+}
+
 Directory.CreateDirectory(options.DataFolder);
 X509Certificate2 certificate;
 try
