@@ -130,7 +130,7 @@ cmd_start() {
   command -v dotnet >/dev/null || die "the .NET 10 SDK is needed (dotnet not found)"
   apt_install postgresql haproxy
   mkdir -p "$STATE/pids" "$STATE/logs"
-  chmod 700 "$STATE"
+  chmod 711 "$STATE"
   log "dotnet build -c Release"
   dotnet build "$ROOT/src/Tollgate.Server/Tollgate.Server.csproj" -c Release --nologo -v q >"$STATE/logs/build.log" 2>&1 || die "build failed (see $STATE/logs/build.log)"
 
@@ -155,7 +155,7 @@ cmd_start() {
 
   {
     echo "global"
-    echo "  maxconn 20000"
+    echo "  maxconn 4000"
     echo "defaults"
     echo "  mode tcp"
     echo "  timeout connect 5s"
