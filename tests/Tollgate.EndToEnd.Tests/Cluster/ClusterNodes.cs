@@ -13,10 +13,12 @@ internal static class ClusterNodes
 {
     public static string NewSecret() => "node-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(16)).ToLowerInvariant();
 
-    public static TollgateServer ControlPlane(string secret)
+    public static TollgateServer ControlPlane(string secret, string? store = null)
     {
         var server = new TollgateServer();
         server.ExtraArgs.AddRange(["--role", "control-plane", "--node-secret", secret]);
+        if (store is not null)
+            server.ExtraArgs.AddRange(["--store", store]);
         return server;
     }
 

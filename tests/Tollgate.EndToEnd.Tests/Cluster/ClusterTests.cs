@@ -12,9 +12,14 @@ namespace Tollgate.EndToEnd.Tests.Cluster;
 /// blocking close live connections on both, the nodes keep serving while the control plane is down and catch up when
 /// it returns, and their analytics land in the control plane's store.
 /// </summary>
+/// <remarks>Runs once per store: the control plane on SQLite (<see cref="SqliteClusterTests"/>) and on PostgreSQL
+/// (<see cref="PostgresClusterTests"/>, a throw-away server started by the test).</remarks>
 [Trait("Category", "Cluster")]
-public sealed class ClusterTests(ITestOutputHelper output)
+public abstract class ClusterTests(ITestOutputHelper output)
 {
+    /// <summary>The control plane's <c>--store</c> for one test: null for the default SQLite file.</summary>
+    protected abstract Task<string?> NewStoreAsync();
+
     /// <summary>The contract: revocation and blocking close live connections on every node within 2 s (plus slack for a loaded CI machine).</summary>
     private static readonly TimeSpan CloseWithin = TimeSpan.FromSeconds(3);
 
@@ -23,7 +28,7 @@ public sealed class ClusterTests(ITestOutputHelper output)
     {
         var secret = ClusterNodes.NewSecret();
         await using var backend = new InspectBackend();
-        await using var cp = ClusterNodes.ControlPlane(secret);
+        await using var cp = ClusterNodes.ControlPlane(secret, await NewStoreAsync());
         await using var g1 = ClusterNodes.Gateway(cp, secret, "node-a");
         await using var g2 = ClusterNodes.Gateway(cp, secret, "node-b", secretInEnvironment: true);
         try
@@ -144,7 +149,7 @@ public sealed class ClusterTests(ITestOutputHelper output)
     {
         var secret = ClusterNodes.NewSecret();
         await using var backend = new InspectBackend();
-        await using var cp = ClusterNodes.ControlPlane(secret);
+        await using var cp = ClusterNodes.ControlPlane(secret, await NewStoreAsync());
         await using var g1 = ClusterNodes.Gateway(cp, secret, "node-a");
         await using var g2 = ClusterNodes.Gateway(cp, secret, "node-b");
         var sockets = new List<ClientWebSocket>();
@@ -223,4 +228,15 @@ public sealed class ClusterTests(ITestOutputHelper output)
     }
 
     private static string Tail(string text) => text.Length <= 8000 ? text : "…" + text[^8000..];
+}
+
+public sealed class SqliteClusterTests(ITestOutputHelper output) : ClusterTests(output)
+{
+    protected override Task<string?> NewStoreAsync() => Task.FromResult<string?>(null);
+}
+
+/// <summary>The same cluster with the control plane on PostgreSQL: the deployment.</summary>
+public sealed class PostgresClusterTests(PostgresServer pg, ITestOutputHelper output) : ClusterTests(output), IClassFixture<PostgresServer>
+{
+    protected override async Task<string?> NewStoreAsync() => await pg.CreateDatabaseAsync(PostgresServer.UniqueName("cluster"));
 }
