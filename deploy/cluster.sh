@@ -10,7 +10,8 @@
 #   deploy/cluster.sh status   shows what runs
 #
 # State (databases, logs, pids, the node secret and admin password, mode 0600) lives in $TOLLGATE_CLUSTER_DIR
-# (default deploy/.cluster). Ports can be changed with the environment variables below.
+# (default deploy/.cluster). Ports can be changed with the environment variables below; SKIP_BUILD=1 uses the
+# server already built (TOLLGATE_SERVER_DLL names another build).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -23,7 +24,7 @@ LB_TLS_PORT="${LB_TLS_PORT:-8099}"
 GW_PORTS=(${GW_PORTS:-9101 9102})
 GW_TLS_PORTS=(${GW_TLS_PORTS:-8101 8102})
 HOST="${TOLLGATE_PUBLIC_HOST:-localhost}"
-SERVER_DLL="$ROOT/src/Tollgate.Server/bin/Release/net10.0/Tollgate.Server.dll"
+SERVER_DLL="${TOLLGATE_SERVER_DLL:-$ROOT/src/Tollgate.Server/bin/Release/net10.0/Tollgate.Server.dll}"
 
 log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'cluster.sh: %s\n' "$*" >&2; exit 1; }
@@ -67,10 +68,13 @@ apt_install() {
   [ "$(id -u)" -eq 0 ] || die "install ${missing[*]} first (sudo apt-get install ${missing[*]}), or run as root"
   log "apt-get install ${missing[*]}"
   # Our PostgreSQL and HAProxy run from this script: keep the packages from starting their own services.
-  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+  local added=0
+  [ -e /usr/sbin/policy-rc.d ] || { printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && added=1; }
   DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" || { rm -f /usr/sbin/policy-rc.d; die "apt-get install failed"; }
-  rm -f /usr/sbin/policy-rc.d
+  local ok=0
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" || ok=1
+  [ "$added" -eq 1 ] && rm -f /usr/sbin/policy-rc.d
+  [ "$ok" -eq 0 ] || die "apt-get install ${missing[*]} failed"
 }
 
 as_postgres() { # PostgreSQL refuses to run as root: run it as the postgres user the Debian package created.
@@ -131,8 +135,12 @@ cmd_start() {
   apt_install postgresql haproxy
   mkdir -p "$STATE/pids" "$STATE/logs"
   chmod 711 "$STATE"
-  log "dotnet build -c Release"
-  dotnet build "$ROOT/src/Tollgate.Server/Tollgate.Server.csproj" -c Release --nologo -v q >"$STATE/logs/build.log" 2>&1 || die "build failed (see $STATE/logs/build.log)"
+  if [ "${SKIP_BUILD:-0}" = 1 ]; then
+    [ -f "$SERVER_DLL" ] || die "SKIP_BUILD=1 but $SERVER_DLL does not exist: build first"
+  else
+    log "dotnet build -c Release"
+    dotnet build "$ROOT/src/Tollgate.Server/Tollgate.Server.csproj" -c Release --nologo -v q >"$STATE/logs/build.log" 2>&1 || die "build failed (see $STATE/logs/build.log)"
+  fi
 
   start_postgres
   local node_secret admin_password store

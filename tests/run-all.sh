@@ -59,16 +59,21 @@ log "npm packages (ws, wscat) into tests/node"
 # Debian's chromium for the portal's browser tests (Playwright never downloads a browser here).
 apt_install chromium || { echo "run-all.sh: installing chromium failed" >&2; echo "0 passed, 0 failed"; exit 1; }
 
-# PostgreSQL for the store tests, which start their own throw-away server as the postgres user on 127.0.0.1
-# (tests/Tollgate.Testing/PostgresServer.cs): a temporary policy-rc.d keeps the package from starting a cluster on 5432.
-if ! dpkg-query -W -f='${Status}' postgresql 2>/dev/null | grep -q "install ok installed"; then
+# PostgreSQL for the store and cluster tests, which start their own throw-away server as the postgres user on
+# 127.0.0.1 (tests/Tollgate.Testing/PostgresServer.cs), and HAProxy for the deploy/cluster.sh test: a temporary
+# policy-rc.d keeps the packages from starting their own services (a cluster on 5432, haproxy on its default config).
+CLUSTER_PACKAGES=()
+for pkg in postgresql haproxy; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || CLUSTER_PACKAGES+=("$pkg")
+done
+if [ "${#CLUSTER_PACKAGES[@]}" -gt 0 ]; then
   ADDED_POLICY=0
   if [ "$(id -u)" -eq 0 ] && [ ! -e /usr/sbin/policy-rc.d ]; then
     printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d && ADDED_POLICY=1
   fi
-  apt_install postgresql; PG_STATUS=$?
+  apt_install "${CLUSTER_PACKAGES[@]}"; PKG_STATUS=$?
   [ "$ADDED_POLICY" -eq 1 ] && rm -f /usr/sbin/policy-rc.d
-  [ "$PG_STATUS" -eq 0 ] || { echo "run-all.sh: installing postgresql failed" >&2; echo "0 passed, 0 failed"; exit 1; }
+  [ "$PKG_STATUS" -eq 0 ] || { echo "run-all.sh: installing ${CLUSTER_PACKAGES[*]} failed" >&2; echo "0 passed, 0 failed"; exit 1; }
 fi
 
 # ---------------------------------------------------------------- 2. build once

@@ -111,7 +111,10 @@ catch (IOException e)
 }
 
 if (options.RunsControlPlane)
+{
     Console.WriteLine($"Control plane:  {options.ControlPlaneUrl}  (data in {options.DataFolder})");
+    Console.WriteLine($"Store:          {StoreDescription.Of(options)}");
+}
 else
     Console.WriteLine($"Following:      {options.ControlPlane} as gateway node {options.NodeName}");
 if (options.RunsGateway)
