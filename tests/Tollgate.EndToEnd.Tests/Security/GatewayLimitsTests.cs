@@ -77,24 +77,44 @@ public sealed class GatewayLimitsTests(LimitedServerFixture fx, ITestOutputHelpe
         var body = await slowed.Content.ReadAsStringAsync();
         Assert.Contains("user name or password is wrong", body); // never says which of the two
 
-        sw.Restart();
-        await fx.Client.GetAdminTokenAsync();
-        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(0.9), $"another account was slowed too ({sw.ElapsedMilliseconds} ms)");
+        // Another account is not slowed. A busy machine can stall one request, but a slow-down would hold every try:
+        // the quickest of three answers must be fast.
+        var quickest = TimeSpan.MaxValue;
+        for (var i = 0; i < 3 && quickest >= TimeSpan.FromSeconds(0.9); i++)
+        {
+            sw.Restart();
+            await fx.Client.GetAdminTokenAsync();
+            quickest = sw.Elapsed < quickest ? sw.Elapsed : quickest;
+        }
+        Assert.True(quickest < TimeSpan.FromSeconds(0.9), $"another account was slowed too (quickest of three: {quickest.TotalMilliseconds:0} ms)");
     }
 
     [Fact]
     public async Task A_connection_outlives_its_token_by_the_configured_grace_only()
     {
+        var grace = TimeSpan.FromSeconds(3); // --token-expiry-grace 3 above
         var p = await Scenario.ProvisionAsync(Server, fx.Client);
         var shortLived = await fx.Client.GetApplicationTokenAsync(p.AdminToken, p.App.Id, validitySeconds: 1);
+        var expires = DateTimeOffset.FromUnixTimeSeconds(Jwt.Payload(shortLived.AccessToken).GetProperty("exp").GetInt64());
         using var ws = await GatewayClient.ConnectAsync(p.GatewayUrl, shortLived.AccessToken);
-        await Task.Delay(TimeSpan.FromSeconds(2.5)); // expired, but inside the 3 s grace
-        await GatewayClient.AssertEchoAsync(ws, "still within the grace");
+
+        // Expired, but inside the grace: the connection still relays. (On a machine stalled past the grace the echo
+        // cannot be checked; the close time below still is.)
+        var wait = expires + TimeSpan.FromSeconds(0.3) - DateTimeOffset.UtcNow;
+        if (wait > TimeSpan.Zero)
+            await Task.Delay(wait);
+        if (DateTimeOffset.UtcNow < expires + grace - TimeSpan.FromSeconds(1))
+            await GatewayClient.AssertEchoAsync(ws, "still within the grace");
+
         var buffer = new byte[1024];
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(15));
         while ((await ws.ReceiveAsync(buffer, cts.Token)).MessageType != System.Net.WebSockets.WebSocketMessageType.Close) { }
+        var closedAt = DateTimeOffset.UtcNow;
         Assert.Equal(System.Net.WebSockets.WebSocketCloseStatus.PolicyViolation, ws.CloseStatus);
         Assert.Equal("token expired", ws.CloseStatusDescription);
+        // Not before the grace ran out (exp has whole seconds: allow the sub-second the token was issued within).
+        Assert.True(closedAt >= expires + grace - TimeSpan.FromSeconds(0.2),
+            $"the connection closed {(closedAt - expires).TotalMilliseconds:0} ms after its token expired, before the {grace.TotalSeconds} s grace ran out");
     }
 
     [Fact]
