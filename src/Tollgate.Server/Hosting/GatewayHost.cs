@@ -4,6 +4,7 @@ using Tollgate.Gateway;
 using Tollgate.Gateway.Analytics;
 using Tollgate.KeyManager.Signing;
 using Tollgate.Gateway.Connections;
+using Tollgate.Gateway.Listener;
 using Tollgate.Gateway.Snapshot;
 
 namespace Tollgate.Server.Hosting;
@@ -17,6 +18,13 @@ internal static class GatewayHost
         var builder = WebApplication.CreateSlimBuilder();
         LogFormat.Configure(builder.Logging, options);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        // The relay never blocks: run socket continuations inline instead of hopping to the thread pool per read and write.
+        if (Environment.GetEnvironmentVariable("TOLLGATE_GATEWAY_INLINE") == "1")
+            builder.WebHost.UseSockets(s => s.UnsafePreferInlineScheduling = true);
+        // The gateway parses the upgrade itself and relays on the transport pipes (no HTTP request objects per connection);
+        // TOLLGATE_GATEWAY_LISTENER=http falls back to Kestrel's HTTP layer.
+        var listener = Environment.GetEnvironmentVariable("TOLLGATE_GATEWAY_LISTENER") == "http"
+            ? null : new GatewayListenerOptions(options.HandshakeTimeout, TimeSpan.FromSeconds(30));
         builder.WebHost.ConfigureKestrel(k =>
         {
             // WebSocket connections live long: Kestrel's request timeouts must not cut them, and the
@@ -27,9 +35,16 @@ internal static class GatewayHost
             // A client that dribbles its handshake (slowloris) is cut off; once upgraded, this no longer applies.
             k.Limits.RequestHeadersTimeout = options.HandshakeTimeout;
             k.AddServerHeader = false;
-            KestrelBinding.Listen(k, options.BindAddress, options.GatewayPort, _ => { });
+            KestrelBinding.Listen(k, options.BindAddress, options.GatewayPort, l => { if (listener is not null) l.UseTollgateGatewayListener(listener); });
             if (options.GatewayTlsPort > 0)
-                KestrelBinding.Listen(k, options.BindAddress, options.GatewayTlsPort, l => l.UseHttps(certificate));
+                KestrelBinding.Listen(k, options.BindAddress, options.GatewayTlsPort, l =>
+                {
+                    if (listener is not null)
+                        l.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http1; // ALPN must never pick h2 here
+                    l.UseHttps(certificate);
+                    if (listener is not null)
+                        l.UseTollgateGatewayListener(listener);
+                });
         });
         builder.Services.AddTollgateGateway(snapshots, new GatewayOptions(
             options.BackendConnectTimeout, options.MaxClientMessageBytes, options.MaxBackendMessageBytes, options.IdleTimeout,
