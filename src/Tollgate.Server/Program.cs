@@ -14,6 +14,7 @@ using Tollgate.Server.Metrics;
 using Tollgate.Store;
 
 // One executable, every role: control plane (REST, OAuth2, portals), gateway, and the sample echo backend.
+GatewayHost.TuneProcess(); // before any socket: see there
 var config = new ConfigurationBuilder()
     .AddEnvironmentVariables("TOLLGATE_")
     .AddCommandLine(args)

@@ -12,14 +12,28 @@ namespace Tollgate.Server.Hosting;
 /// <summary>The gateway's own Kestrel (ws:// and wss:// ports), apart from the control plane's so its limits and pipeline stay minimal.</summary>
 internal static class GatewayHost
 {
+    /// <summary>
+    /// Call first in Main, before any socket exists: socket completions then run on the epoll threads instead of being
+    /// queued to the thread pool, so a relayed message crosses the gateway on one thread (nginx's event-loop shape), not
+    /// three. The control plane's Kestrel still hands its requests to the thread pool. An explicit
+    /// DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS (e.g. 0) is left as set.
+    /// </summary>
+    public static void TuneProcess()
+    {
+        const string inline = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
+        if (Environment.GetEnvironmentVariable(inline) is null && Environment.GetEnvironmentVariable("TOLLGATE_GATEWAY_INLINE") != "0")
+            Environment.SetEnvironmentVariable(inline, "1");
+    }
+
     public static WebApplication Build(ServerOptions options, SnapshotHolder snapshots, LiveConnections live, X509Certificate2 certificate,
         SigningKeyStore? signingKeys, string issuer, AnalyticsRecorder analytics)
     {
         var builder = WebApplication.CreateSlimBuilder();
         LogFormat.Configure(builder.Logging, options);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-        // The relay never blocks: run socket continuations inline instead of hopping to the thread pool per read and write.
-        if (Environment.GetEnvironmentVariable("TOLLGATE_GATEWAY_INLINE") == "1")
+        // The relay never blocks: run socket continuations inline instead of hopping to the thread pool per read and
+        // write (TOLLGATE_GATEWAY_INLINE=0 turns it off).
+        if (Environment.GetEnvironmentVariable("TOLLGATE_GATEWAY_INLINE") != "0")
             builder.WebHost.UseSockets(s => s.UnsafePreferInlineScheduling = true);
         // The gateway parses the upgrade itself and relays on the transport pipes (no HTTP request objects per connection);
         // TOLLGATE_GATEWAY_LISTENER=http falls back to Kestrel's HTTP layer.
