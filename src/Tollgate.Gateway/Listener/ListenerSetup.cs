@@ -19,4 +19,7 @@ public static class ListenerSetup
         });
         return listen;
     }
+
+    /// <summary>Large receive/send blocks for the gateway's Kestrel (see <see cref="LargeBlockMemoryPool"/>).</summary>
+    public static IServiceCollection AddGatewayMemoryPool(this IServiceCollection services) => LargeBlockMemoryPool.AddTo(services);
 }

@@ -60,6 +60,8 @@ internal static class GatewayHost
                         l.UseTollgateGatewayListener(listener);
                 });
         });
+        if (listener is not null)
+            builder.Services.AddGatewayMemoryPool();
         builder.Services.AddTollgateGateway(snapshots, new GatewayOptions(
             options.BackendConnectTimeout, options.MaxClientMessageBytes, options.MaxBackendMessageBytes, options.IdleTimeout,
             options.PingInterval, options.MaxConnectionsPerClient, options.AcceptAnyBackendCertificate)
