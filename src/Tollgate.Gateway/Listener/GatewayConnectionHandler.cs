@@ -106,7 +106,7 @@ internal sealed class GatewayConnectionHandler(
         });
         features.Set<IHttpRequestLifetimeFeature>(new HttpRequestLifetimeFeature { RequestAborted = connection.ConnectionClosed });
         var http = new DefaultHttpContext(features) { RequestServices = services };
-        var upgrade = new UpgradeFeature(transport, http.Response, upgradable);
+        var upgrade = new UpgradeFeature(transport, http.Response, headers, upgradable);
         features.Set<IHttpUpgradeFeature>(upgrade);
 
         try

@@ -56,6 +56,6 @@ internal sealed class LargeBlockMemoryPool(int blockSize, int retained) : Memory
     }
 
     /// <summary>Makes this app's Kestrel use large-block pools (register after Kestrel's own services).</summary>
-    public static IServiceCollection AddTo(IServiceCollection services, int blockSize = 64 * 1024, int retained = 512) =>
+    public static IServiceCollection AddTo(IServiceCollection services, int blockSize = 64 * 1024, int retained = 64) =>
         services.AddSingleton<IMemoryPoolFactory<byte>>(new Factory(blockSize, retained));
 }

@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Http.Features;
 namespace Tollgate.Gateway.Listener;
 
 /// <summary>The upgrade: writes the 101 with the response headers the handler set, then hands over the raw transport.</summary>
-internal sealed class UpgradeFeature(IDuplexPipe transport, HttpResponse response, bool upgradable) : IHttpUpgradeFeature
+internal sealed class UpgradeFeature(IDuplexPipe transport, HttpResponse response, IHeaderDictionary requestHeaders, bool upgradable) : IHttpUpgradeFeature
 {
     public bool IsUpgradableRequest { get; } = upgradable;
     public bool Upgraded { get; private set; }
@@ -21,6 +21,13 @@ internal sealed class UpgradeFeature(IDuplexPipe transport, HttpResponse respons
         ResponseWriter.AppendHeaders(head, response.Headers);
         head.Append("\r\n");
         await transport.Output.WriteAsync(Encoding.Latin1.GetBytes(head.ToString()));
+        // The request's headers (the token among them) are not needed while the connection lives; analytics still reads
+        // the User-Agent when the relay starts.
+        var userAgent = requestHeaders.UserAgent;
+        requestHeaders.Clear();
+        if (userAgent.Count > 0)
+            requestHeaders.UserAgent = userAgent;
+        response.Headers.Clear();
         return new TransportStream(transport);
     }
 }
