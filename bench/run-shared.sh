@@ -8,7 +8,8 @@
 #   bench/run-shared.sh --quick                      # ~2 min smoke run
 #   bench/run-shared.sh                              # full run (3 rounds)
 #   bench/run-shared.sh --scenarios small,idle ...   # any run.sh option is passed through
-#   TOLLGATE_EXTRA_ARGS='--foo bar' bench/run-shared.sh ...   # extra server options
+#   TOLLGATE_EXTRA_ARGS='--analytics off' bench/run-shared.sh ...   # extra server options
+#   TOLLGATE_SERVER_ENV='DOTNET_gcServer=0' bench/run-shared.sh ...  # environment for the server only
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SHARED=${SHARED_BENCH:-$ROOT/../shared/bench}
@@ -28,7 +29,8 @@ LOG=$DATA/server.log
 
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 # Warning level: no access-log line per connection during the measurement (the gateway still records analytics).
-TOLLGATE_ADMIN_PASSWORD=$PASSWORD Logging__LogLevel__Default=Warning \
+# TOLLGATE_SERVER_ENV='DOTNET_gcServer=0' sets variables for the server process only (not for run.sh's tools).
+env ${TOLLGATE_SERVER_ENV:-} TOLLGATE_ADMIN_PASSWORD=$PASSWORD Logging__LogLevel__Default=Warning \
   dotnet "$DLL" --data "$DATA" --https-port "$HTTPS_PORT" --gateway-port "$GW_PORT" --gateway-tls-port 0 \
   --echo-port 0 --max-connections-per-client 0 ${TOLLGATE_EXTRA_ARGS:-} >"$LOG" 2>&1 &
 PID=$!
