@@ -115,6 +115,8 @@ internal sealed class GatewayConnectionHandler(
         }
         catch (Exception e) when (!upgrade.Upgraded)
         {
+            if (connection.ConnectionClosed.IsCancellationRequested)
+                return false; // the client left during the handshake (e.g. while the backend was being called)
             logger.LogError(e, "Gateway handshake failed");
             await ResponseWriter.WriteErrorAsync(transport.Output, 500, "The gateway failed on this request.");
             return false;
