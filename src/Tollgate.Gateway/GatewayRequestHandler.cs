@@ -76,7 +76,10 @@ internal sealed class GatewayRequestHandler(
         }
         try
         {
-            await ConnectAndRelayAsync(http, upgrade, snapshot, match, credentials, identity!, endpoint!, backendHeaders, started);
+            // Handed over, not kept: this method's state lives as long as the connection (see ConnectAndRelayAsync).
+            var handedOver = credentials;
+            credentials = null!;
+            await ConnectAndRelayAsync(http, upgrade, snapshot, match, handedOver, identity!, endpoint!, backendHeaders, started);
         }
         finally
         {
@@ -125,11 +128,19 @@ internal sealed class GatewayRequestHandler(
             throw;
         }
         var handshakeMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        var backendStream = backend.Stream!;
+        var backendLeftover = backend.Leftover;
+        // The handshake's state (token text, header lists) is not needed while the connection lives: let it go, so an
+        // idle connection costs only its relay. These are fields of this method's state machine until it ends.
+        credentials = null!;
+        request = null!;
+        backend = null!;
+        backendHeaders = null!;
 
         var counters = new RelayCounters();
         // From here the relay owns both streams and disposes them when the connection ends.
         // Not RequestAborted: Kestrel trips it as soon as the client drops, before the relay could tell the backend (1001).
-        var relay = WebSocketRelay.Start(client, backend.Stream!, backend.Leftover, RelayOptionsFor(match.Route), counters,
+        var relay = WebSocketRelay.Start(client, backendStream, backendLeftover, RelayOptionsFor(match.Route), counters,
             upstreamGate: throttle!.Upstream, downstreamGate: throttle.Downstream);
         var live = new LiveConnection(connectionId, match.Route, identity, DateTime.UtcNow, relay, throttle);
         connections.Add(live);

@@ -16,6 +16,7 @@ using Tollgate.Server.Metrics;
 using Tollgate.Store;
 
 // One executable, every role: control plane (REST, OAuth2, portals), gateway, and the sample echo backend.
+GatewayHost.TuneProcess(); // before any socket: see there
 args = CommandLineFlags.Normalize(args);
 var config = new ConfigurationBuilder()
     .AddEnvironmentVariables("TOLLGATE_")

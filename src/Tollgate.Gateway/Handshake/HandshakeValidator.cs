@@ -29,6 +29,7 @@ internal sealed record HandshakeResult(
 internal sealed class HandshakeValidator(AuthorizationUrlClient authorizationUrls, TicketLedger tickets)
 {
     private readonly JsonWebTokenHandler _tokens = new() { MapInboundClaims = false };
+    private readonly ValidatedTokenCache _validated = new();
     private CachedParameters? _cached;
 
     public async Task<HandshakeResult> ValidateAsync(GatewaySnapshot snapshot, RouteMatch match, Credentials credentials, HttpRequest request)
@@ -111,7 +112,29 @@ internal sealed class HandshakeValidator(AuthorizationUrlClient authorizationUrl
         if (snapshot.Trust is null)
             return (null, Refusal.Unavailable("The gateway has no configuration yet; try again shortly."));
         var isTicket = credentials.TokenSource == CredentialSource.Ticket;
-        var result = await _tokens.ValidateTokenAsync(credentials.Token!, ParametersFor(snapshot.Trust, isTicket));
+        var token = credentials.Token!;
+        if (isTicket || !_validated.TryGet(snapshot.Trust, token, DateTime.UtcNow, out var claims))
+        {
+            var (parsed, refusal) = await ValidateJwtAsync(snapshot.Trust, token, isTicket);
+            if (refusal is not null)
+                return (null, refusal);
+            claims = parsed!;
+            if (!isTicket)
+                _validated.Add(snapshot.Trust, token, claims);
+        }
+
+        if (snapshot.RevokedTokenIds.Contains(claims!.TokenId))
+            return (null, Refusal.Unauthorized("The access token has been revoked.", "invalid_token"));
+        if (!snapshot.KeyTokensValidAfter.TryGetValue(claims.ConsumerKey, out var validAfter) || claims.IssuedAt < validAfter)
+            return (null, Refusal.Unauthorized("The application's keys were regenerated, its tokens revoked, or it was removed: get a new token.", "invalid_token"));
+        return (new ConnectionIdentity(claims.ApplicationId, "", claims.Subject, CredentialKind.AccessToken, claims.ConsumerKey, claims.KeyType,
+            claims.TokenId, claims.IssuedAt, claims.ExpiresAt, null), null);
+    }
+
+    /// <summary>Signature, issuer, audience, type and lifetime; for a ticket, also its single use. The claims of the token it stands for.</summary>
+    private async Task<(ValidatedToken?, Refusal?)> ValidateJwtAsync(TokenTrust trust, string token, bool isTicket)
+    {
+        var result = await _tokens.ValidateTokenAsync(token, ParametersFor(trust, isTicket));
         if (!result.IsValid || result.SecurityToken is not JsonWebToken jwt)
         {
             var expired = result.Exception is SecurityTokenExpiredException;
@@ -134,14 +157,8 @@ internal sealed class HandshakeValidator(AuthorizationUrlClient authorizationUrl
             issuedAt = jwt.TryGetPayloadValue<long>("tiat", out var tiat) ? DateTime.UnixEpoch.AddSeconds(tiat) : issuedAt;
             expiresAt = jwt.TryGetPayloadValue<long>("texp", out var texp) ? DateTime.UnixEpoch.AddSeconds(texp) : expiresAt;
         }
-        if (snapshot.RevokedTokenIds.Contains(tokenId))
-            return (null, Refusal.Unauthorized("The access token has been revoked.", "invalid_token"));
-        if (!snapshot.KeyTokensValidAfter.TryGetValue(consumerKey, out var validAfter) || issuedAt < validAfter)
-            return (null, Refusal.Unauthorized("The application's keys were regenerated, its tokens revoked, or it was removed: get a new token.", "invalid_token"));
-
         var keyType = jwt.TryGetPayloadValue<string>("key_type", out var kt) && KeyTypes.TryParse(kt, out var parsed) ? parsed : KeyType.Production;
-        return (new ConnectionIdentity(appId, "", jwt.Subject, CredentialKind.AccessToken, consumerKey, keyType,
-            tokenId, issuedAt, expiresAt, null), null);
+        return (new ValidatedToken(appId, consumerKey, jwt.Subject, tokenId, issuedAt, expiresAt, keyType), null);
     }
 
     private static (ConnectionIdentity?, Refusal?) CheckApiKey(GatewaySnapshot snapshot, string apiKey)

@@ -9,8 +9,8 @@ internal sealed record RelayOptions
     /// <summary>The smallest buffer that always holds a complete control frame (14-byte header + 125 bytes).</summary>
     public const int MinBufferSize = 256;
 
-    /// <summary>Bytes of the one buffer per direction; bounds memory per connection (two buffers).</summary>
-    public int BufferSize { get; init; } = 16 * 1024;
+    /// <summary>Bytes of the one buffer per direction, rented only while bytes are in flight; bounds memory per busy connection (two buffers). 64 KiB: a 64 KiB message crosses in one read and one write.</summary>
+    public int BufferSize { get; init; } = 64 * 1024;
 
     /// <summary>Largest client→backend message (sum of its fragments' payloads); 0 = unlimited.</summary>
     public long MaxMessageBytes { get; init; } = 1024 * 1024;

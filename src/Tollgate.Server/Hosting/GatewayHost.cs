@@ -4,6 +4,7 @@ using Tollgate.Gateway;
 using Tollgate.Gateway.Analytics;
 using Tollgate.KeyManager.Signing;
 using Tollgate.Gateway.Connections;
+using Tollgate.Gateway.Listener;
 using Tollgate.Gateway.Snapshot;
 
 namespace Tollgate.Server.Hosting;
@@ -11,12 +12,33 @@ namespace Tollgate.Server.Hosting;
 /// <summary>The gateway's own Kestrel (ws:// and wss:// ports), apart from the control plane's so its limits and pipeline stay minimal.</summary>
 internal static class GatewayHost
 {
+    /// <summary>
+    /// Call first in Main, before any socket exists: socket completions then run on the epoll threads instead of being
+    /// queued to the thread pool, so a relayed message crosses the gateway on one thread (nginx's event-loop shape), not
+    /// three. The control plane's Kestrel still hands its requests to the thread pool. An explicit
+    /// DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS (e.g. 0) is left as set.
+    /// </summary>
+    public static void TuneProcess()
+    {
+        const string inline = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
+        if (Environment.GetEnvironmentVariable(inline) is null && Environment.GetEnvironmentVariable("TOLLGATE_GATEWAY_INLINE") != "0")
+            Environment.SetEnvironmentVariable(inline, "1");
+    }
+
     public static WebApplication Build(ServerOptions options, SnapshotHolder snapshots, LiveConnections live, X509Certificate2 certificate,
         SigningKeyStore? signingKeys, string issuer, AnalyticsRecorder analytics, Action<IServiceCollection>? nodeServices = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         LogFormat.Configure(builder.Logging, options);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        // The relay never blocks: run socket continuations inline instead of hopping to the thread pool per read and
+        // write (TOLLGATE_GATEWAY_INLINE=0 turns it off).
+        if (Environment.GetEnvironmentVariable("TOLLGATE_GATEWAY_INLINE") != "0")
+            builder.WebHost.UseSockets(s => s.UnsafePreferInlineScheduling = true);
+        // The gateway parses the upgrade itself and relays on the transport pipes (no HTTP request objects per connection);
+        // TOLLGATE_GATEWAY_LISTENER=http falls back to Kestrel's HTTP layer.
+        var listener = Environment.GetEnvironmentVariable("TOLLGATE_GATEWAY_LISTENER") == "http"
+            ? null : new GatewayListenerOptions(options.HandshakeTimeout, TimeSpan.FromSeconds(30));
         builder.WebHost.ConfigureKestrel(k =>
         {
             // WebSocket connections live long: Kestrel's request timeouts must not cut them, and the
@@ -27,10 +49,19 @@ internal static class GatewayHost
             // A client that dribbles its handshake (slowloris) is cut off; once upgraded, this no longer applies.
             k.Limits.RequestHeadersTimeout = options.HandshakeTimeout;
             k.AddServerHeader = false;
-            KestrelBinding.Listen(k, options.BindAddress, options.GatewayPort, _ => { });
+            KestrelBinding.Listen(k, options.BindAddress, options.GatewayPort, l => { if (listener is not null) l.UseTollgateGatewayListener(listener); });
             if (options.GatewayTlsPort > 0)
-                KestrelBinding.Listen(k, options.BindAddress, options.GatewayTlsPort, l => l.UseHttps(certificate));
+                KestrelBinding.Listen(k, options.BindAddress, options.GatewayTlsPort, l =>
+                {
+                    if (listener is not null)
+                        l.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http1; // ALPN must never pick h2 here
+                    l.UseHttps(certificate);
+                    if (listener is not null)
+                        l.UseTollgateGatewayListener(listener);
+                });
         });
+        if (listener is not null)
+            builder.Services.AddGatewayMemoryPool();
         builder.Services.AddTollgateGateway(snapshots, new GatewayOptions(
             options.BackendConnectTimeout, options.MaxClientMessageBytes, options.MaxBackendMessageBytes, options.IdleTimeout,
             options.PingInterval, options.MaxConnectionsPerClient, options.AcceptAnyBackendCertificate)

@@ -1,0 +1,33 @@
+using System.IO.Pipelines;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Tollgate.Gateway.Listener;
+
+/// <summary>The upgrade: writes the 101 with the response headers the handler set, then hands over the raw transport.</summary>
+internal sealed class UpgradeFeature(IDuplexPipe transport, HttpResponse response, IHeaderDictionary requestHeaders, bool upgradable) : IHttpUpgradeFeature
+{
+    public bool IsUpgradableRequest { get; } = upgradable;
+    public bool Upgraded { get; private set; }
+
+    public async Task<Stream> UpgradeAsync()
+    {
+        if (!IsUpgradableRequest || Upgraded)
+            throw new InvalidOperationException("This request cannot be upgraded.");
+        Upgraded = true;
+        response.StatusCode = StatusCodes.Status101SwitchingProtocols;
+        var head = new StringBuilder(256).Append("HTTP/1.1 101 Switching Protocols\r\n");
+        ResponseWriter.AppendHeaders(head, response.Headers);
+        head.Append("\r\n");
+        await transport.Output.WriteAsync(Encoding.Latin1.GetBytes(head.ToString()));
+        // The request's headers (the token among them) are not needed while the connection lives; analytics still reads
+        // the User-Agent when the relay starts.
+        var userAgent = requestHeaders.UserAgent;
+        requestHeaders.Clear();
+        if (userAgent.Count > 0)
+            requestHeaders.UserAgent = userAgent;
+        response.Headers.Clear();
+        return new TransportStream(transport);
+    }
+}
