@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using Tollgate.Core.Analytics;
 using Tollgate.Store;
 using Tollgate.Store.Entities;
@@ -23,21 +24,52 @@ public sealed class AnalyticsStore(IDbContextFactory<TollgateDb> dbFactory)
                 [m.Minute / 1440, Id(m.ApiId), Id(m.ApplicationId), m.MessagesIn, m.BytesIn, m.MessagesOut, m.BytesOut, m.Opened, m.Refused, m.Closed,
                  m.Throttled, m.Dropped], ct);
         }
-        foreach (var c in batch.Connections)
-        {
-            db.AnalyticsConnections.Add(new AnalyticsConnectionEntity
-            {
-                At = new DateTimeOffset(c.At, TimeSpan.Zero).ToUnixTimeMilliseconds(),
-                ApiId = Id(c.ApiId), Api = c.Api, ApplicationId = Id(c.ApplicationId), Application = c.Application,
-                Subscriber = c.Subscriber, KeyType = c.KeyType, Client = c.Client, UserAgent = c.UserAgent,
-                Result = c.Result, Reason = c.Reason, HandshakeMs = c.HandshakeMs, AuthMs = c.AuthMs, BackendMs = c.BackendMs,
-                DurationMs = c.DurationMs, MessagesIn = c.MessagesIn, BytesIn = c.BytesIn, MessagesOut = c.MessagesOut, BytesOut = c.BytesOut,
-                CloseCode = c.CloseCode, CloseReason = c.CloseReason, ClosedBy = c.ClosedBy,
-            });
-        }
-        await db.SaveChangesAsync(ct);
+        await InsertConnectionsAsync(db, batch.Connections, ct);
         await tx.CommitAsync(ct);
     }
+
+    /// <summary>
+    /// Appends connection rows with one prepared statement reused for every row (inside the batch's transaction): a
+    /// busy gateway sends thousands per batch, and EF's change tracking cost more per row than the handshake itself.
+    /// </summary>
+    private static async Task InsertConnectionsAsync(TollgateDb db, IReadOnlyList<ConnectionRecord> rows, CancellationToken ct)
+    {
+        if (rows.Count == 0)
+            return;
+        var connection = db.Database.GetDbConnection();
+        await using var command = connection.CreateCommand();
+        command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
+        command.CommandText = ConnectionInsert;
+        var values = new System.Data.Common.DbParameter[ConnectionColumns.Length];
+        for (var i = 0; i < values.Length; i++)
+        {
+            values[i] = command.CreateParameter();
+            values[i].ParameterName = "@p" + i;
+            command.Parameters.Add(values[i]);
+        }
+        foreach (var c in rows)
+        {
+            object?[] row =
+            [
+                new DateTimeOffset(c.At, TimeSpan.Zero).ToUnixTimeMilliseconds(), Id(c.ApiId), c.Api, Id(c.ApplicationId), c.Application,
+                c.Subscriber, c.KeyType, c.Client, c.UserAgent, c.Result, c.Reason, c.HandshakeMs, c.AuthMs, c.BackendMs, c.DurationMs,
+                c.MessagesIn, c.BytesIn, c.MessagesOut, c.BytesOut, c.CloseCode, c.CloseReason, c.ClosedBy,
+            ];
+            for (var i = 0; i < row.Length; i++)
+                values[i].Value = row[i] ?? DBNull.Value;
+            await command.ExecuteNonQueryAsync(ct);
+        }
+    }
+
+    private static readonly string[] ConnectionColumns =
+    [
+        "At", "ApiId", "Api", "ApplicationId", "Application", "Subscriber", "KeyType", "Client", "UserAgent", "Result", "Reason",
+        "HandshakeMs", "AuthMs", "BackendMs", "DurationMs", "MessagesIn", "BytesIn", "MessagesOut", "BytesOut", "CloseCode", "CloseReason", "ClosedBy",
+    ];
+
+    private static readonly string ConnectionInsert =
+        $"INSERT INTO \"analytics_connections\" ({string.Join(", ", ConnectionColumns.Select(c => $"\"{c}\""))}) " +
+        $"VALUES ({string.Join(", ", ConnectionColumns.Select((_, i) => "@p" + i))})";
 
     /// <summary>Deletes minute rows and connection rows older than the retention; returns how many rows went.</summary>
     public async Task<int> PurgeAsync(DateTime now, TimeSpan minuteRetention, TimeSpan connectionRetention, TimeSpan dayRetention, CancellationToken ct)
