@@ -84,7 +84,7 @@ if (options.RunsControlPlane)
 
 if (controlPlane is not null && options.RunsGateway)
     hosts.Add(GatewayHost.Build(options, snapshots, live, certificate,
-        controlPlane.Services.GetRequiredService<SigningKeyStore>(), options.ControlPlaneUrl, analytics));
+        controlPlane.Services.GetRequiredService<SigningKeyStore>(), options.Issuer, analytics));
 else if (options.Role == ServerRole.Gateway)
     // A gateway node: no database, no key manager, no private key (so no caller JWTs); it follows the control plane's
     // stream (its analytics go back on the same socket) and shares its throttling counters with the other nodes.

@@ -52,7 +52,7 @@ internal static class ControlPlaneHost
         services.AddHostedService<AnalyticsWriter>();
         services.AddTollgateStore(options.Store, options.StoreIsPostgres);
         services.AddTollgateKeyManager(options.DataFolder, new KeyManagerOptions(
-            options.ControlPlaneUrl, TimeSpan.FromHours(1), TimeSpan.FromDays(14), TimeSpan.FromDays(365)));
+            options.Issuer, TimeSpan.FromHours(1), TimeSpan.FromDays(14), TimeSpan.FromDays(365)));
         services.AddTollgateControlPlane(new GatewayUrls(options.PublicHost, options.GatewayPort, options.GatewayTlsPort, options.HttpsPort));
         services.AddSingleton<SnapshotBuilder>();
         services.AddSingleton<SnapshotPublisher>();

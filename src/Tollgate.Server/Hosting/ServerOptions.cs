@@ -61,6 +61,15 @@ internal sealed record ServerOptions(
 
     public string ControlPlaneUrl => $"https://{PublicHost}:{HttpsPort}";
 
+    /// <summary>
+    /// The <c>iss</c> of the tokens this control plane issues and accepts (<c>--issuer URL</c>; default the control plane's
+    /// URL). Control planes that share one PostgreSQL store behind a load balancer should use the same one, so each accepts
+    /// the others' tokens and every gateway node trusts them all.
+    /// </summary>
+    public string? IssuerOverride { get; init; }
+
+    public string Issuer => IssuerOverride ?? ControlPlaneUrl;
+
     public string EchoBackendUrl => $"ws://{PublicHost}:{EchoPort}/echo";
 
     public static ServerOptions From(IConfiguration config)
@@ -135,7 +144,17 @@ internal sealed record ServerOptions(
             NodeSecret = nodeSecret,
             NodeName = config["node-name"] is { Length: > 0 } name ? name : $"{Environment.MachineName}:{gatewayPort}",
             AcceptAnyControlPlaneCertificate = Flag(config, "control-plane-accept-any-certificate"),
+            IssuerOverride = Issuer(config),
         };
+    }
+
+    private static string? Issuer(IConfiguration config)
+    {
+        if (config["issuer"] is not { Length: > 0 } issuer)
+            return null;
+        if (!Uri.TryCreate(issuer, UriKind.Absolute, out var uri) || uri.Scheme != "https" || uri.Query.Length > 0 || uri.Fragment.Length > 0)
+            throw new OptionsException($"--issuer '{issuer}' is not valid: use an https URL without query or fragment, e.g. https://api.example.com (RFC 8414).");
+        return issuer.TrimEnd('/');
     }
 
     /// <summary>A PostgreSQL connection string names its host (<c>Host=</c> or <c>Server=</c>); anything else is a SQLite path.</summary>
