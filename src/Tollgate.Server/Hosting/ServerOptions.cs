@@ -144,11 +144,11 @@ internal sealed record ServerOptions(
             NodeSecret = nodeSecret,
             NodeName = config["node-name"] is { Length: > 0 } name ? name : $"{Environment.MachineName}:{gatewayPort}",
             AcceptAnyControlPlaneCertificate = Flag(config, "control-plane-accept-any-certificate"),
-            IssuerOverride = Issuer(config),
+            IssuerOverride = ReadIssuer(config),
         };
     }
 
-    private static string? Issuer(IConfiguration config)
+    private static string? ReadIssuer(IConfiguration config)
     {
         if (config["issuer"] is not { Length: > 0 } issuer)
             return null;
