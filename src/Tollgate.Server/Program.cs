@@ -16,7 +16,6 @@ using Tollgate.Server.Metrics;
 using Tollgate.Store;
 
 // One executable, every role: control plane (REST, OAuth2, portals), gateway, and the sample echo backend.
-GatewayHost.TuneProcess(); // before any socket: see there
 args = CommandLineFlags.Normalize(args);
 var config = new ConfigurationBuilder()
     .AddEnvironmentVariables("TOLLGATE_")
@@ -34,6 +33,7 @@ catch (OptionsException e)
     Console.Error.WriteLine($"error: {e.Message}");
     return 2;
 }
+GatewayHost.TuneProcess(options); // before any socket: see there
 
 if (options.NodeName.Length > 200)
 {

@@ -13,15 +13,17 @@ namespace Tollgate.Server.Hosting;
 internal static class GatewayHost
 {
     /// <summary>
-    /// Call first in Main, before any socket exists: socket completions then run on the epoll threads instead of being
-    /// queued to the thread pool, so a relayed message crosses the gateway on one thread (nginx's event-loop shape), not
-    /// three. The control plane's Kestrel still hands its requests to the thread pool. An explicit
-    /// DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS (e.g. 0) is left as set.
+    /// Call in Main once the options are read, before any socket exists: socket completions then run on the epoll threads
+    /// instead of being queued to the thread pool, so a relayed message crosses the gateway on one thread (nginx's
+    /// event-loop shape), not three. Only where nothing else in the process can block such a thread: not beside a control
+    /// plane on PostgreSQL (Npgsql's continuations would then run on the few epoll threads and stalled the start-up), and
+    /// not in a control-plane-only process. An explicit DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS (e.g. 0) is left as set.
     /// </summary>
-    public static void TuneProcess()
+    public static void TuneProcess(ServerOptions options)
     {
         const string inline = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
-        if (Environment.GetEnvironmentVariable(inline) is null && Environment.GetEnvironmentVariable("TOLLGATE_GATEWAY_INLINE") != "0")
+        var safe = options.RunsGateway && !(options.RunsControlPlane && options.StoreIsPostgres);
+        if (safe && Environment.GetEnvironmentVariable(inline) is null && Environment.GetEnvironmentVariable("TOLLGATE_GATEWAY_INLINE") != "0")
             Environment.SetEnvironmentVariable(inline, "1");
     }
 

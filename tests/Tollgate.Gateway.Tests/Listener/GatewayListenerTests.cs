@@ -28,7 +28,10 @@ public sealed class GatewayListenerTests : IAsyncLifetime
         var listener = new GatewayListenerOptions(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5));
         builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0, l => l.UseTollgateGatewayListener(listener)));
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(1));
-        builder.Services.AddTollgateGateway(new SnapshotHolder(), new GatewayOptions(TimeSpan.FromSeconds(2), 1 << 20, 1 << 20, TimeSpan.Zero),
+        // A gateway that has its configuration (version 1, no APIs): before the first snapshot every request gets 503.
+        var snapshots = new SnapshotHolder();
+        snapshots.Swap(GatewaySnapshot.Empty with { Version = 1 });
+        builder.Services.AddTollgateGateway(snapshots, new GatewayOptions(TimeSpan.FromSeconds(2), 1 << 20, 1 << 20, TimeSpan.Zero),
             new LiveConnections("test"));
         _app = builder.Build();
         _app.UseTollgateGateway();
