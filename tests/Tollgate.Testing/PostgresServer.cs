@@ -93,8 +93,10 @@ public sealed class PostgresServer : IAsyncLifetime, IAsyncDisposable
         if (asRoot)
             await RunAsync("chown", [OsUser + ":" + OsUser, Folder]);
 
-        await RunAsync(Tool(bin, "initdb", asRoot), Args(asRoot, bin, "initdb",
-            "-D", DataDir, "--auth=trust", "--username=" + User, "--encoding=UTF8", "--no-locale", "--no-sync"));
+        // A server stopped with StopAsync starts again on the same cluster (a test of an outage).
+        if (!File.Exists(Path.Combine(DataDir, "PG_VERSION")))
+            await RunAsync(Tool(bin, "initdb", asRoot), Args(asRoot, bin, "initdb",
+                "-D", DataDir, "--auth=trust", "--username=" + User, "--encoding=UTF8", "--no-locale", "--no-sync"));
 
         var psi = new ProcessStartInfo(Tool(bin, "postgres", asRoot))
         {

@@ -189,7 +189,7 @@ public sealed class ClusterCounterSyncTests(ITestOutputHelper output)
         }
     }
 
-    private static async Task WaitUntil(Func<bool> condition, TimeSpan timeout, string what)
+    internal static async Task WaitUntil(Func<bool> condition, TimeSpan timeout, string what)
     {
         var clock = Stopwatch.StartNew();
         while (!condition())
@@ -199,7 +199,7 @@ public sealed class ClusterCounterSyncTests(ITestOutputHelper output)
         }
     }
 
-    private static (ClusterThrottleCounterStore Store, HttpCounterSyncTransport Transport) Node(TollgateServer server, string name, ListLogger logs)
+    internal static (ClusterThrottleCounterStore Store, HttpCounterSyncTransport Transport) Node(TollgateServer server, string name, ListLogger logs)
     {
         var options = new ClusterThrottlingOptions(server.HttpsBase, Secret, name, AcceptAnyCertificate: true) { SyncInterval = Interval };
         var transport = new HttpCounterSyncTransport(options);
