@@ -90,6 +90,9 @@ internal sealed record ServerOptions(
         {
             if (!Uri.TryCreate(cp, UriKind.Absolute, out controlPlane) || controlPlane.Scheme is not ("https" or "http"))
                 throw new OptionsException($"--control-plane '{cp}' is not a URL: use the control plane's address, e.g. https://cp.example.com:9443.");
+            // The node secret and the whole configuration travel on this connection: plain http only on loopback.
+            if (controlPlane.Scheme == "http" && !controlPlane.IsLoopback)
+                throw new OptionsException($"--control-plane '{cp}' is plain http to another machine: use https, the node secret and the configuration must not cross the network in clear.");
         }
         var nodeSecret = config["node-secret"] is { Length: > 0 } ns ? ns : null;
         if (nodeSecret is { Length: < 16 })
