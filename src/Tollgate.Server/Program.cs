@@ -93,7 +93,8 @@ else if (options.Role == ServerRole.Gateway)
             .AddTollgateNodeSync(new NodeSyncOptions(options.ControlPlane!, options.NodeSecret!, options.NodeName,
                 Tollgate.Server.Cluster.TollgateVersion.Current, options.AcceptAnyControlPlaneCertificate))
             .AddClusterThrottling(new ClusterThrottlingOptions(options.ControlPlane!, options.NodeSecret!, options.NodeName,
-                options.AcceptAnyControlPlaneCertificate))));
+                options.AcceptAnyControlPlaneCertificate))
+            .AddClusterTickets(options.ControlPlane!, options.NodeSecret!, options.AcceptAnyControlPlaneCertificate)));
 if (analyticsSettings.MetricsPort > 0)
     hosts.Add(MetricsHost.Build(options, exporter));
 // The sample echo backend runs beside the control plane (all-in-one or control-plane role), never on a gateway node.

@@ -22,10 +22,11 @@ public sealed class TollgateDb(DbContextOptions<TollgateDb> options) : DbContext
     public DbSet<ThrottleCounterEntity> ThrottleCounters => Set<ThrottleCounterEntity>();
     public DbSet<ThrottleConnectionCountEntity> ThrottleConnectionCounts => Set<ThrottleConnectionCountEntity>();
     public DbSet<GatewayNodeEntity> GatewayNodes => Set<GatewayNodeEntity>();
+    public DbSet<UsedTicketEntity> UsedTickets => Set<UsedTicketEntity>();
 
     /// <summary>Tables added after the first release: created on existing databases by <see cref="StoreSetup"/>.</summary>
     internal static readonly string[] LaterTables = ["analytics_minutes", "analytics_connections", "analytics_days", "data_protection_keys",
-        "throttle_counters", "throttle_connection_counts", "gateway_nodes"];
+        "throttle_counters", "throttle_connection_counts", "gateway_nodes", "used_tickets"];
 
     protected override void OnModelCreating(ModelBuilder b)
     {
@@ -99,6 +100,13 @@ public sealed class TollgateDb(DbContextOptions<TollgateDb> options) : DbContext
             e.HasIndex(x => new { x.Day, x.ApiId, x.ApplicationId }).IsUnique();
             e.HasIndex(x => new { x.ApiId, x.Day });
             e.HasIndex(x => new { x.ApplicationId, x.Day });
+        });
+        b.Entity<UsedTicketEntity>(e =>
+        {
+            e.ToTable("used_tickets");
+            e.HasKey(x => x.Id);
+            e.Property(x => x.Id).HasMaxLength(100);
+            e.HasIndex(x => x.ExpiresAt);
         });
         b.Entity<GatewayNodeEntity>(e =>
         {

@@ -151,8 +151,14 @@ internal sealed class HandshakeValidator(AuthorizationUrlClient authorizationUrl
         var expiresAt = jwt.ValidTo;
         if (isTicket)
         {
-            if (!tickets.TryUse(jwt.Id, jwt.ValidTo))
-                return (null, Refusal.Unauthorized("This connection ticket was already used: get a new one.", "invalid_token"));
+            switch (await tickets.UseAsync(jwt.Id, jwt.ValidTo))
+            {
+                case TicketUse.Replayed:
+                    return (null, Refusal.Unauthorized("This connection ticket was already used: get a new one.", "invalid_token"));
+                case TicketUse.Unverifiable:
+                    return (null, Refusal.Unavailable("This gateway cannot check with the control plane that the connection ticket is used only once: " +
+                        "try again shortly, or present the access token itself (Authorization header, tollgate.bearer subprotocol or ?access_token=)."));
+            }
             tokenId = jwt.TryGetPayloadValue<string>("tid", out var tid) ? tid : "";
             issuedAt = jwt.TryGetPayloadValue<long>("tiat", out var tiat) ? DateTime.UnixEpoch.AddSeconds(tiat) : issuedAt;
             expiresAt = jwt.TryGetPayloadValue<long>("texp", out var texp) ? DateTime.UnixEpoch.AddSeconds(texp) : expiresAt;

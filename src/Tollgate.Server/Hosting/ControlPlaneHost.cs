@@ -86,6 +86,7 @@ internal static class ControlPlaneHost
         app.MapAnalyticsApi();
         Cluster.ClusterSetup.MapTollgateCluster(app);
         Cluster.CounterSyncEndpoints.MapCounterSyncEndpoints(app);
+        Cluster.TicketLedgerEndpoints.MapTicketLedgerEndpoints(app);
         app.MapTollgatePortal();
         app.MapGet("/health", () => Results.Ok(new { status = "ok" })).AllowAnonymous();
         app.MapGet("/api/info", () => Results.Ok(new

@@ -20,3 +20,15 @@ public sealed class GatewayNodeEntity
     /// <summary>The node's address as the control plane saw it ("local" for the all-in-one process's own gateway).</summary>
     public string Address { get; set; } = "";
 }
+
+/// <summary>
+/// A connection ticket some gateway node accepted: the cluster-wide ledger that makes each ticket work once on any node.
+/// Rows leave shortly after the ticket would have expired anyway (tickets live 30 s).
+/// </summary>
+public sealed class UsedTicketEntity
+{
+    /// <summary>The ticket's <c>jti</c>.</summary>
+    public string Id { get; set; } = "";
+    /// <summary>When the ticket expires, Unix milliseconds.</summary>
+    public long ExpiresAt { get; set; }
+}
