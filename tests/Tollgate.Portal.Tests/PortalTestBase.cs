@@ -27,13 +27,30 @@ public abstract class PortalTestBase(PortalFixture fixture, ITestOutputHelper ou
         return await context.NewPageAsync();
     }
 
-    protected static async Task SignInAsync(IPage page, string portal, string user, string password)
+    protected async Task SignInAsync(IPage page, string portal, string user, string password)
     {
-        await page.GotoAsync($"/{portal}/signin");
-        await page.Locator("#username").FillAsync(user);
-        await page.Locator("#password").FillAsync(password);
-        await page.Locator("#signin-submit").ClickAsync();
-        await page.WaitForURLAsync(u => !u.Contains("/signin"));
+        // Once in a CI run (a loaded machine) a sign-in stayed on the sign-in page; say what the page said, and try
+        // once more as a user would, so a second refusal fails with the page's own words.
+        for (var attempt = 1; ; attempt++)
+        {
+            await page.GotoAsync($"/{portal}/signin");
+            await page.Locator("#username").FillAsync(user);
+            await page.Locator("#password").FillAsync(password);
+            await page.Locator("#signin-submit").ClickAsync();
+            try
+            {
+                await page.WaitForURLAsync(u => !u.Contains("/signin"), new PageWaitForURLOptions { Timeout = 20_000 });
+                return;
+            }
+            catch (TimeoutException)
+            {
+                var error = await page.Locator("#signin-error").CountAsync() > 0 ? await page.Locator("#signin-error").TextContentAsync() : null;
+                var said = $"sign-in as {user} on /{portal} stayed on {page.Url} (attempt {attempt}); the page says: '{error?.Trim()}'; title '{await page.TitleAsync()}'";
+                output.WriteLine(said);
+                if (attempt == 2)
+                    throw new Xunit.Sdk.XunitException(said);
+            }
+        }
     }
 
     protected static async Task ShotAsync(IPage page, string name) =>
