@@ -17,15 +17,17 @@ using Tollgate.Store;
 
 // One executable, every role: control plane (REST, OAuth2, portals), gateway, and the sample echo backend.
 args = CommandLineFlags.Normalize(args);
-var config = new ConfigurationBuilder()
-    .AddEnvironmentVariables("TOLLGATE_")
-    .AddInMemoryCollection(EnvironmentOptions.Hyphenated()) // TOLLGATE_NODE_SECRET → node-secret
-    .AddCommandLine(args)
-    .Build();
-
 ServerOptions options;
 try
 {
+    // Lowest to highest: the --config file, TOLLGATE_* environment variables, the command line.
+    var configFile = ConfigFile.PathFrom(args);
+    var config = new ConfigurationBuilder()
+        .AddInMemoryCollection(configFile is null ? [] : ConfigFile.Read(configFile))
+        .AddEnvironmentVariables("TOLLGATE_")
+        .AddInMemoryCollection(EnvironmentOptions.Hyphenated()) // TOLLGATE_NODE_SECRET → node-secret
+        .AddCommandLine(args)
+        .Build();
     options = ServerOptions.From(config);
 }
 catch (OptionsException e)
