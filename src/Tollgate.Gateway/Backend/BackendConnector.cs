@@ -106,16 +106,29 @@ internal sealed class BackendConnector(BackendOptions? options = null)
         // The upgraded stream goes into the result; the local helpers above only run on failure paths.
         async Task<BackendHandshakeResult> ReadResponseAsync(Stream s, CancellationToken token)
         {
-            byte[] buffer = new byte[_options.MaxResponseHeaderBytes];
+            // Pooled: a fresh 16 KiB array per connect was zeroed and collected on every handshake.
+            byte[] rented = System.Buffers.ArrayPool<byte>.Shared.Rent(_options.MaxResponseHeaderBytes);
+            try
+            {
+                return await ReadHeadAsync(s, rented.AsMemory(0, _options.MaxResponseHeaderBytes), token).ConfigureAwait(false);
+            }
+            finally
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+
+        static async Task<BackendHandshakeResult> ReadHeadAsync(Stream s, Memory<byte> buffer, CancellationToken token)
+        {
             int filled = 0;
             int headEnd;
-            while ((headEnd = HttpResponseHead.FindEnd(buffer.AsSpan(0, filled))) < 0)
+            while ((headEnd = HttpResponseHead.FindEnd(buffer.Span[..filled])) < 0)
             {
                 if (filled == buffer.Length)
                 {
                     return BackendHandshakeResult.Refused(502, $"backend response header exceeds {buffer.Length} bytes");
                 }
-                int n = await s.ReadAsync(buffer.AsMemory(filled), token).ConfigureAwait(false);
+                int n = await s.ReadAsync(buffer[filled..], token).ConfigureAwait(false);
                 if (n == 0)
                 {
                     return BackendHandshakeResult.Refused(502, "backend closed the connection before answering the upgrade");
@@ -123,7 +136,7 @@ internal sealed class BackendConnector(BackendOptions? options = null)
                 filled += n;
             }
 
-            if (!HttpResponseHead.TryParse(buffer.AsSpan(0, headEnd - 4), out int status, out var headers, out string? error))
+            if (!HttpResponseHead.TryParse(buffer.Span[..(headEnd - 4)], out int status, out var headers, out string? error))
             {
                 return BackendHandshakeResult.Refused(502, error!);
             }
@@ -139,7 +152,7 @@ internal sealed class BackendConnector(BackendOptions? options = null)
             {
                 return BackendHandshakeResult.Refused(502, "backend answered 101 without 'Upgrade: websocket' and 'Connection: Upgrade'", headers);
             }
-            var leftover = filled > headEnd ? buffer.AsMemory(headEnd, filled - headEnd).ToArray() : ReadOnlyMemory<byte>.Empty;
+            var leftover = filled > headEnd ? buffer.Slice(headEnd, filled - headEnd).ToArray() : ReadOnlyMemory<byte>.Empty;
             return BackendHandshakeResult.Upgraded(s, headers, leftover);
         }
     }
