@@ -28,7 +28,10 @@ public sealed class GatewayListenerTests : IAsyncLifetime
         var listener = new GatewayListenerOptions(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5));
         builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0, l => l.UseTollgateGatewayListener(listener)));
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(1));
-        builder.Services.AddTollgateGateway(new SnapshotHolder(), new GatewayOptions(TimeSpan.FromSeconds(2), 1 << 20, 1 << 20, TimeSpan.Zero),
+        // A configured gateway (version 1) with no APIs: unknown paths get 404, not the no-snapshot 503.
+        var snapshots = new SnapshotHolder();
+        snapshots.Swap(GatewaySnapshot.Empty with { Version = 1 });
+        builder.Services.AddTollgateGateway(snapshots, new GatewayOptions(TimeSpan.FromSeconds(2), 1 << 20, 1 << 20, TimeSpan.Zero),
             new LiveConnections("test"));
         _app = builder.Build();
         _app.UseTollgateGateway();
