@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
@@ -30,13 +31,19 @@ internal sealed class BackendConnector(BackendOptions? options = null)
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(connectTimeout);
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        // An address literal (the usual backend on a private network) connects on a socket of its own family, without the
+        // name-resolution path and the dual-mode option a name needs.
+        var address = IPAddress.TryParse(endpoint.IdnHost, out var parsed) ? parsed : null;
+        var socket = address is null ? new Socket(SocketType.Stream, ProtocolType.Tcp) : new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        socket.NoDelay = true;
         Stream? stream = null;
         try
         {
             try
             {
-                await socket.ConnectAsync(endpoint.IdnHost, port, timeout.Token).ConfigureAwait(false);
+                await (address is null
+                    ? socket.ConnectAsync(endpoint.IdnHost, port, timeout.Token)
+                    : socket.ConnectAsync(new IPEndPoint(address, port), timeout.Token)).ConfigureAwait(false);
             }
             catch (SocketException e)
             {
