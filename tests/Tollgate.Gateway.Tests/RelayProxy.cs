@@ -1,8 +1,10 @@
+using System.IO.Pipelines;
 using System.Threading.Channels;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Tollgate.Gateway.Backend;
+using Tollgate.Gateway.Listener;
 using Tollgate.Gateway.Relay;
 
 namespace Tollgate.Gateway.Tests;
@@ -62,7 +64,13 @@ internal sealed class RelayProxy : IAsyncDisposable
             }
         }
         ctx.Response.Headers.Upgrade = "websocket"; // Kestrel writes "101" and "Connection: Upgrade" itself
-        var client = await upgrade.UpgradeAsync();
+        var upgraded = await upgrade.UpgradeAsync();
+        // The client side as the gateway's listener hands it to the relay: a stream over pipes, which the relay reads in
+        // place. Small, odd-sized pipe segments make frames and control frames straddle segments, so the relay's
+        // joining of split headers is exercised by every test here.
+        var client = new TransportStream(new Pipes(
+            PipeReader.Create(upgraded, new StreamPipeReaderOptions(bufferSize: 300, minimumReadSize: 100)),
+            PipeWriter.Create(upgraded)));
         // Not ctx.RequestAborted: Kestrel trips it as soon as the client's TCP connection drops, which would
         // abort the relay before it can send the backend its 1001. The relay notices the drop itself.
         var connection = WebSocketRelay.Start(client, result.Stream!, result.Leftover, options, new RelayCounters(), CancellationToken.None);
@@ -77,4 +85,6 @@ internal sealed class RelayProxy : IAsyncDisposable
     }
 
     public ValueTask DisposeAsync() => _host.DisposeAsync();
+
+    private sealed record Pipes(PipeReader Input, PipeWriter Output) : IDuplexPipe;
 }

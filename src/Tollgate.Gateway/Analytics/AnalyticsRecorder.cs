@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.AspNetCore.Http;
 using Tollgate.Core.Analytics;
+using Tollgate.Core.Applications;
 using Tollgate.Gateway.Connections;
 using Tollgate.Gateway.Handshake;
 using Tollgate.Gateway.Relay;
@@ -105,10 +106,10 @@ public sealed class AnalyticsRecorder : IDisposable
         var now = DateTime.UtcNow;
         var c = live.Counters;
         var record = new ConnectionRecord(now, live.Route.ApiId, live.Route.Label, live.Identity.ApplicationId, live.Identity.ApplicationName,
-            live.Identity.Subscriber, live.Identity.KeyType.ToString().ToLowerInvariant(), track.Client, track.UserAgent, "accepted", null,
+            live.Identity.Subscriber, live.Identity.KeyType.ToWire(), track.Client, track.UserAgent, "accepted", null,
             Math.Round(track.HandshakeMs, 3), Math.Round(track.AuthMs, 3), Math.Round(track.BackendMs, 3), Math.Round(duration.TotalMilliseconds, 1),
             c.MessagesIn, c.BytesIn, c.MessagesOut, c.BytesOut,
-            result?.CloseCode, result?.CloseReason, result?.ClosedBy.ToString().ToLowerInvariant() ?? "aborted");
+            result?.CloseCode, result?.CloseReason, ClosedBy(result));
         lock (_gate)
         {
             var bucket = BucketFor(Minute(now), live.Route.ApiId, live.Identity.ApplicationId);
@@ -198,6 +199,16 @@ public sealed class AnalyticsRecorder : IDisposable
             _buckets[(minute, api, app)] = bucket = new Bucket();
         return bucket;
     }
+
+    // Constants, not Enum.ToString().ToLowerInvariant(): two strings less per connection.
+    private static string ClosedBy(RelayResult? result) => result?.ClosedBy switch
+    {
+        null => "aborted",
+        RelayCloser.Client => "client",
+        RelayCloser.Backend => "backend",
+        RelayCloser.Gateway => "gateway",
+        var other => other.Value.ToString().ToLowerInvariant(),
+    };
 
     private static long Minute(DateTime utc) => new DateTimeOffset(utc, TimeSpan.Zero).ToUnixTimeSeconds() / 60;
 

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
@@ -30,13 +31,19 @@ internal sealed class BackendConnector(BackendOptions? options = null)
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(connectTimeout);
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        // An address literal (the usual backend on a private network) connects on a socket of its own family, without the
+        // name-resolution path and the dual-mode option a name needs.
+        var address = IPAddress.TryParse(endpoint.IdnHost, out var parsed) ? parsed : null;
+        var socket = address is null ? new Socket(SocketType.Stream, ProtocolType.Tcp) : new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        socket.NoDelay = true;
         Stream? stream = null;
         try
         {
             try
             {
-                await socket.ConnectAsync(endpoint.IdnHost, port, timeout.Token).ConfigureAwait(false);
+                await (address is null
+                    ? socket.ConnectAsync(endpoint.IdnHost, port, timeout.Token)
+                    : socket.ConnectAsync(new IPEndPoint(address, port), timeout.Token)).ConfigureAwait(false);
             }
             catch (SocketException e)
             {
@@ -106,16 +113,29 @@ internal sealed class BackendConnector(BackendOptions? options = null)
         // The upgraded stream goes into the result; the local helpers above only run on failure paths.
         async Task<BackendHandshakeResult> ReadResponseAsync(Stream s, CancellationToken token)
         {
-            byte[] buffer = new byte[_options.MaxResponseHeaderBytes];
+            // Pooled: a fresh 16 KiB array per connect was zeroed and collected on every handshake.
+            byte[] rented = System.Buffers.ArrayPool<byte>.Shared.Rent(_options.MaxResponseHeaderBytes);
+            try
+            {
+                return await ReadHeadAsync(s, rented.AsMemory(0, _options.MaxResponseHeaderBytes), token).ConfigureAwait(false);
+            }
+            finally
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+
+        static async Task<BackendHandshakeResult> ReadHeadAsync(Stream s, Memory<byte> buffer, CancellationToken token)
+        {
             int filled = 0;
             int headEnd;
-            while ((headEnd = HttpResponseHead.FindEnd(buffer.AsSpan(0, filled))) < 0)
+            while ((headEnd = HttpResponseHead.FindEnd(buffer.Span[..filled])) < 0)
             {
                 if (filled == buffer.Length)
                 {
                     return BackendHandshakeResult.Refused(502, $"backend response header exceeds {buffer.Length} bytes");
                 }
-                int n = await s.ReadAsync(buffer.AsMemory(filled), token).ConfigureAwait(false);
+                int n = await s.ReadAsync(buffer[filled..], token).ConfigureAwait(false);
                 if (n == 0)
                 {
                     return BackendHandshakeResult.Refused(502, "backend closed the connection before answering the upgrade");
@@ -123,7 +143,7 @@ internal sealed class BackendConnector(BackendOptions? options = null)
                 filled += n;
             }
 
-            if (!HttpResponseHead.TryParse(buffer.AsSpan(0, headEnd - 4), out int status, out var headers, out string? error))
+            if (!HttpResponseHead.TryParse(buffer.Span[..(headEnd - 4)], out int status, out var headers, out string? error))
             {
                 return BackendHandshakeResult.Refused(502, error!);
             }
@@ -139,7 +159,7 @@ internal sealed class BackendConnector(BackendOptions? options = null)
             {
                 return BackendHandshakeResult.Refused(502, "backend answered 101 without 'Upgrade: websocket' and 'Connection: Upgrade'", headers);
             }
-            var leftover = filled > headEnd ? buffer.AsMemory(headEnd, filled - headEnd).ToArray() : ReadOnlyMemory<byte>.Empty;
+            var leftover = filled > headEnd ? buffer.Slice(headEnd, filled - headEnd).ToArray() : ReadOnlyMemory<byte>.Empty;
             return BackendHandshakeResult.Upgraded(s, headers, leftover);
         }
     }

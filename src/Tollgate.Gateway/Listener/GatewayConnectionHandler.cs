@@ -78,7 +78,7 @@ internal sealed class GatewayConnectionHandler(
         var keepAlive = head.IsHttp11 && !hasBody && !HasToken(connectionTokens, "close");
 
         var features = new FeatureCollection();
-        features.Set<IHttpRequestFeature>(new HttpRequestFeature
+        var request = new HttpRequestFeature
         {
             Protocol = head.Protocol,
             Method = head.Method,
@@ -88,7 +88,8 @@ internal sealed class GatewayConnectionHandler(
             QueryString = head.Query,
             RawTarget = head.RawTarget,
             Headers = headers,
-        });
+        };
+        features.Set<IHttpRequestFeature>(request);
         var response = new HttpResponseFeature();
         features.Set<IHttpResponseFeature>(response);
         var body = new MemoryStream();
@@ -106,7 +107,7 @@ internal sealed class GatewayConnectionHandler(
         });
         features.Set<IHttpRequestLifetimeFeature>(new HttpRequestLifetimeFeature { RequestAborted = connection.ConnectionClosed });
         var http = new DefaultHttpContext(features) { RequestServices = services };
-        var upgrade = new UpgradeFeature(transport, http.Response, headers, upgradable);
+        var upgrade = new UpgradeFeature(transport, http.Response, request, response, head, upgradable);
         features.Set<IHttpUpgradeFeature>(upgrade);
 
         try

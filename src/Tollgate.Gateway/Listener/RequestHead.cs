@@ -19,7 +19,7 @@ internal sealed class RequestHead : IHttpRequestLineHandler, IHttpHeadersHandler
     public string Path { get; private set; } = "";
     public string RawTarget { get; private set; } = "";
     public string Query { get; private set; } = "";
-    public HeaderDictionary Headers { get; } = new();
+    public HeaderDictionary Headers { get; private set; } = new();
     public bool StartLineDone { get; private set; }
     public bool HeadersDone { get; private set; }
 
@@ -47,6 +47,9 @@ internal sealed class RequestHead : IHttpRequestLineHandler, IHttpHeadersHandler
     }
 
     public void OnHeadersComplete(bool endStream) => HeadersDone = true;
+
+    /// <summary>After the upgrade: drops the parsed headers (and the token among them) for the connection's life.</summary>
+    public void ReleaseHeaders() => Headers = new HeaderDictionary();
 
     public void OnStaticIndexedHeader(int index) => throw new NotSupportedException("HTTP/2 only");
 

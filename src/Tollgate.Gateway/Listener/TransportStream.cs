@@ -7,11 +7,13 @@ namespace Tollgate.Gateway.Listener;
 /// The upgraded client connection as a stream straight over Kestrel's transport pipes: no HTTP layer in between.
 /// A zero-byte read waits for data without taking a buffer (the relay's idle connections rely on it).
 /// </summary>
-internal sealed class TransportStream(IDuplexPipe transport) : Stream
+internal sealed class TransportStream(IDuplexPipe transport) : Stream, Relay.IPipeSource
 {
     private readonly PipeReader _input = transport.Input;
     private readonly PipeWriter _output = transport.Output;
     private int _disposed;
+
+    public PipeReader Input => _input;
 
     public override bool CanRead => true;
     public override bool CanWrite => true;

@@ -6,7 +6,8 @@ using Microsoft.AspNetCore.Http.Features;
 namespace Tollgate.Gateway.Listener;
 
 /// <summary>The upgrade: writes the 101 with the response headers the handler set, then hands over the raw transport.</summary>
-internal sealed class UpgradeFeature(IDuplexPipe transport, HttpResponse response, IHeaderDictionary requestHeaders, bool upgradable) : IHttpUpgradeFeature
+internal sealed class UpgradeFeature(IDuplexPipe transport, HttpResponse response, IHttpRequestFeature requestFeature, IHttpResponseFeature responseFeature,
+    RequestHead head, bool upgradable) : IHttpUpgradeFeature
 {
     public bool IsUpgradableRequest { get; } = upgradable;
     public bool Upgraded { get; private set; }
@@ -17,17 +18,20 @@ internal sealed class UpgradeFeature(IDuplexPipe transport, HttpResponse respons
             throw new InvalidOperationException("This request cannot be upgraded.");
         Upgraded = true;
         response.StatusCode = StatusCodes.Status101SwitchingProtocols;
-        var head = new StringBuilder(256).Append("HTTP/1.1 101 Switching Protocols\r\n");
-        ResponseWriter.AppendHeaders(head, response.Headers);
-        head.Append("\r\n");
-        await transport.Output.WriteAsync(Encoding.Latin1.GetBytes(head.ToString()));
+        var text = new StringBuilder(256).Append("HTTP/1.1 101 Switching Protocols\r\n");
+        ResponseWriter.AppendHeaders(text, response.Headers);
+        text.Append("\r\n");
+        await transport.Output.WriteAsync(Encoding.Latin1.GetBytes(text.ToString()));
         // The request's headers (the token among them) are not needed while the connection lives; analytics still reads
-        // the User-Agent when the relay starts.
-        var userAgent = requestHeaders.UserAgent;
-        requestHeaders.Clear();
+        // the User-Agent when the relay starts. New, small dictionaries instead of cleared ones: a cleared dictionary keeps
+        // its arrays, which an idle connection would carry for its whole life.
+        var userAgent = requestFeature.Headers.UserAgent;
+        IHeaderDictionary kept = new HeaderDictionary();
         if (userAgent.Count > 0)
-            requestHeaders.UserAgent = userAgent;
-        response.Headers.Clear();
+            kept.UserAgent = userAgent;
+        requestFeature.Headers = kept;
+        head.ReleaseHeaders();
+        responseFeature.Headers = new HeaderDictionary();
         return new TransportStream(transport);
     }
 }

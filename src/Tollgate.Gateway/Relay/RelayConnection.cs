@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.IO.Pipelines;
 
 namespace Tollgate.Gateway.Relay;
 
@@ -25,6 +26,9 @@ internal sealed class RelayConnection
 
     /// <summary>An unmasked ping without payload: the gateway's keep-alive to the client.</summary>
     private static readonly byte[] PingFrame = [0x80 | FrameHeader.Ping, 0x00];
+
+    /// <summary>TOLLGATE_RELAY_PIPE=0 makes the relay copy from pipe sources as from any stream (for A/B measurements).</summary>
+    private static readonly bool ReadPipesInPlace = Environment.GetEnvironmentVariable("TOLLGATE_RELAY_PIPE") != "0";
 
     private readonly Side _client;
     private readonly Side _backend;
@@ -324,52 +328,101 @@ internal sealed class RelayConnection
             var token = relay._ioToken;
             int filled = 0;
             bool read = true;
+            // A source that is a pipe (the listener's client connection) is scanned and forwarded straight from the pipe's
+            // blocks: no copy into a relay buffer and one read per chunk instead of a zero-byte read and a copying read.
+            // The relay buffer is used only to join a header or control frame split across two blocks.
+            var pipe = ReadPipesInPlace ? (source.Stream as IPipeSource)?.Input : null;
             try
             {
                 while (true)
                 {
-                    if (read)
+                    ReadOnlyMemory<byte> window;
+                    ReadOnlySequence<byte> sequence = default;
+                    bool direct = false, completed = false;
+                    if (pipe is not null && filled == 0 && _leftover.IsEmpty)
                     {
-                        int n;
-                        if (!_leftover.IsEmpty)
+                        if (buffer is not null)
                         {
-                            buffer ??= ArrayPool<byte>.Shared.Rent(size);
-                            n = Math.Min(_leftover.Length, size - filled);
-                            _leftover.Span[..n].CopyTo(buffer.AsSpan(filled));
-                            _leftover = _leftover[n..];
+                            ArrayPool<byte>.Shared.Return(buffer);
+                            buffer = null;
                         }
-                        else
+                        ReadResult result;
+                        try
                         {
-                            try
-                            {
-                                if (filled == 0)
-                                {
-                                    // Nothing half-read: give the buffer back and wait for data with a zero-byte read,
-                                    // so thousands of quiet connections cost no buffers (sockets, TLS and Kestrel's
-                                    // upgraded stream all complete it when data arrives, or at the end of the stream).
-                                    if (buffer is not null)
-                                    {
-                                        ArrayPool<byte>.Shared.Return(buffer);
-                                        buffer = null;
-                                    }
-                                    await source.Stream.ReadAsync(Memory<byte>.Empty, token).ConfigureAwait(false);
-                                }
-                                buffer ??= ArrayPool<byte>.Shared.Rent(size);
-                                n = await source.Stream.ReadAsync(buffer.AsMemory(filled, size - filled), token).ConfigureAwait(false);
-                            }
-                            catch (Exception e) when (e is not OperationCanceledException)
-                            {
-                                await SourceEndedAsync(e.Message).ConfigureAwait(false);
-                                return;
-                            }
+                            // Waiting here holds no relay buffer, and the transport rents no block before data arrives.
+                            result = await pipe.ReadAsync(token).ConfigureAwait(false);
                         }
-                        if (n == 0)
+                        catch (Exception e) when (e is not OperationCanceledException)
                         {
-                            await SourceEndedAsync(null).ConfigureAwait(false);
+                            await SourceEndedAsync(e.Message).ConfigureAwait(false);
                             return;
                         }
-                        filled += n;
+                        if (result.IsCanceled)
+                        {
+                            throw new OperationCanceledException();
+                        }
+                        sequence = result.Buffer;
+                        completed = result.IsCompleted;
+                        if (sequence.IsEmpty)
+                        {
+                            pipe.AdvanceTo(sequence.End);
+                            if (completed)
+                            {
+                                await SourceEndedAsync(null).ConfigureAwait(false);
+                                return;
+                            }
+                            continue;
+                        }
                         Volatile.Write(ref relay._lastActivity, Environment.TickCount64);
+                        window = sequence.First;
+                        direct = true;
+                    }
+                    else
+                    {
+                        if (read)
+                        {
+                            int n;
+                            if (!_leftover.IsEmpty)
+                            {
+                                buffer ??= ArrayPool<byte>.Shared.Rent(size);
+                                n = Math.Min(_leftover.Length, size - filled);
+                                _leftover.Span[..n].CopyTo(buffer.AsSpan(filled));
+                                _leftover = _leftover[n..];
+                            }
+                            else
+                            {
+                                try
+                                {
+                                    if (filled == 0)
+                                    {
+                                        // Nothing half-read: give the buffer back and wait for data with a zero-byte read,
+                                        // so thousands of quiet connections cost no buffers (sockets, TLS and Kestrel's
+                                        // upgraded stream all complete it when data arrives, or at the end of the stream).
+                                        if (buffer is not null)
+                                        {
+                                            ArrayPool<byte>.Shared.Return(buffer);
+                                            buffer = null;
+                                        }
+                                        await source.Stream.ReadAsync(Memory<byte>.Empty, token).ConfigureAwait(false);
+                                    }
+                                    buffer ??= ArrayPool<byte>.Shared.Rent(size);
+                                    n = await source.Stream.ReadAsync(buffer.AsMemory(filled, size - filled), token).ConfigureAwait(false);
+                                }
+                                catch (Exception e) when (e is not OperationCanceledException)
+                                {
+                                    await SourceEndedAsync(e.Message).ConfigureAwait(false);
+                                    return;
+                                }
+                            }
+                            if (n == 0)
+                            {
+                                await SourceEndedAsync(null).ConfigureAwait(false);
+                                return;
+                            }
+                            filled += n;
+                            Volatile.Write(ref relay._lastActivity, Environment.TickCount64);
+                        }
+                        window = buffer.AsMemory(0, filled);
                     }
 
                     if (_forwarding && !_owning && Volatile.Read(ref target.WriteState) >= Closing)
@@ -377,7 +430,7 @@ internal sealed class RelayConnection
                         StopForwarding();
                     }
 
-                    var stop = Scan(buffer.AsSpan(0, filled), out int end, out long payloadBytes, out int messages, out ushort? closeCode, out string? closeReason, out bool discard);
+                    var stop = Scan(window.Span, out int end, out long payloadBytes, out int messages, out ushort? closeCode, out string? closeReason, out bool discard);
                     if (stop == Stop.Close && _forwarding && !discard)
                     {
                         // Recorded before the frame is forwarded: once it is, the other side's reply may race this pump.
@@ -396,7 +449,7 @@ internal sealed class RelayConnection
                             bool written;
                             try
                             {
-                                await target.Stream.WriteAsync(buffer.AsMemory(0, end), token).ConfigureAwait(false);
+                                await target.Stream.WriteAsync(window[..end], token).ConfigureAwait(false);
                                 written = true;
                             }
                             catch (Exception e) when (e is not OperationCanceledException)
@@ -425,6 +478,33 @@ internal sealed class RelayConnection
                                         await relay.FlushCloseAsync(target).ConfigureAwait(false);
                                     }
                                 }
+                            }
+                        }
+                    }
+
+                    if (direct)
+                    {
+                        if (stop == Stop.None && !sequence.IsSingleSegment && (end < window.Length || window.IsEmpty))
+                        {
+                            // A header or control frame runs on into the next block: join them in the relay buffer and go on
+                            // from there (the buffered path below) until it is drained.
+                            buffer = ArrayPool<byte>.Shared.Rent(size);
+                            filled = (int)Math.Min(sequence.Length - end, size);
+                            sequence.Slice(end, filled).CopyTo(buffer);
+                            var copied = sequence.GetPosition(end + filled);
+                            pipe!.AdvanceTo(copied, copied);
+                            read = false;
+                        }
+                        else
+                        {
+                            var consumed = sequence.GetPosition(end);
+                            // Waiting for more only when everything here was scanned and more is needed; after a stop the
+                            // rest comes back at once on the next read.
+                            pipe!.AdvanceTo(consumed, stop == Stop.None && sequence.IsSingleSegment ? sequence.End : consumed);
+                            if (stop == Stop.None && completed && end < sequence.Length)
+                            {
+                                await SourceEndedAsync(null).ConfigureAwait(false); // ended inside a frame header
+                                return;
                             }
                         }
                     }
@@ -459,10 +539,14 @@ internal sealed class RelayConnection
                             break;
                     }
 
+                    if (direct)
+                    {
+                        continue;
+                    }
                     // Keep the unscanned tail: a partial header or control frame, or what follows a stop.
                     if (end > 0)
                     {
-                        buffer.AsSpan(end, filled - end).CopyTo(buffer);
+                        buffer!.AsSpan(end, filled - end).CopyTo(buffer);
                         filled -= end;
                     }
                     read = stop == Stop.None;

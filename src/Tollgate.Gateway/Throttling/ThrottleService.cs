@@ -42,11 +42,11 @@ internal sealed partial class ThrottleService(IThrottleCounterStore store, ILogg
         var appPlan = grant.ApplicationPolicy is { } ap ? PlanOf(snapshot, ap) : null;
         var api = CurrentRoute(snapshot, route).Throttling;
         var refusal =
-            TakeSlot(slots, $"sub:{grant.SubscriptionId}:connections", plan?.Policy.MaxConnections,
+            TakeSlot(slots, "sub", grant.SubscriptionId, plan?.Policy.MaxConnections,
                 n => $"The plan {plan!.Name} allows {n} connection{(n == 1 ? "" : "s")} at a time for this subscription: close one, or try again later.", route, "plan")
-            ?? TakeSlot(slots, $"app:{identity.ApplicationId}:connections", appPlan?.Policy.MaxConnections,
+            ?? TakeSlot(slots, "app", identity.ApplicationId, appPlan?.Policy.MaxConnections,
                 n => $"The application policy {appPlan!.Name} allows {n} connection{(n == 1 ? "" : "s")} at a time for the whole application: close one, or try again later.", route, "application")
-            ?? TakeSlot(slots, $"api:{route.ApiId}:connections", api?.MaxBackendConnections,
+            ?? TakeSlot(slots, "api", route.ApiId, api?.MaxBackendConnections,
                 n => $"{route.Label} accepts at most {n} connection{(n == 1 ? "" : "s")} to its backend at a time: try again later.", route, "api");
         if (refusal is not null)
         {
@@ -170,11 +170,11 @@ internal sealed partial class ThrottleService(IThrottleCounterStore store, ILogg
         };
     }
 
-    private Refusal? TakeSlot(List<ConnectionCounter> slots, string key, int? max, Func<int, string> message, ApiRoute route, string scope)
+    private Refusal? TakeSlot(List<ConnectionCounter> slots, string scopeKind, Guid scopeId, int? max, Func<int, string> message, ApiRoute route, string scope)
     {
         if (max is not { } n)
-            return null;
-        var counter = store.AcquireConnections(key);
+            return null; // no limit: no counter key to format (the common case, once per handshake and scope)
+        var counter = store.AcquireConnections($"{scopeKind}:{scopeId}:connections");
         if (counter.TryAcquire(n))
         {
             slots.Add(counter);

@@ -65,13 +65,27 @@ internal sealed class PrometheusExporter : IDisposable
     private sealed class Family(string name, string kind, string? help, double[] buckets)
     {
         private readonly ConcurrentDictionary<string, Series> _series = new(StringComparer.Ordinal);
+        // The same tags (as given, up to three string values) find their series without building the label text again:
+        // measurements come per handshake and per connection, and the label text costs a dozen allocations.
+        private readonly ConcurrentDictionary<TagKey, Series> _byTags = new();
 
         public string Name { get; } = name;
 
         public void Record(double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
         {
-            var labels = Labels(tags);
-            var series = _series.GetOrAdd(labels, _ => new Series(buckets.Length));
+            Series? series;
+            if (TagKey.TryCreate(tags, out var key))
+            {
+                if (!_byTags.TryGetValue(key, out series))
+                {
+                    series = _series.GetOrAdd(Labels(tags), _ => new Series(buckets.Length));
+                    _byTags.TryAdd(key, series); // a racing thread found the same series by its labels
+                }
+            }
+            else
+            {
+                series = _series.GetOrAdd(Labels(tags), _ => new Series(buckets.Length));
+            }
             lock (series)
             {
                 if (kind == "histogram")
@@ -137,6 +151,24 @@ internal sealed class PrometheusExporter : IDisposable
         }
 
         private static string Escape(string value) => value.Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("\n", "\\n");
+    }
+
+    /// <summary>Tags as recorded, in their order: up to three keys with string (or null) values; no allocation.</summary>
+    private readonly record struct TagKey(string? K0, string? V0, string? K1, string? V1, string? K2, string? V2)
+    {
+        public static bool TryCreate(ReadOnlySpan<KeyValuePair<string, object?>> tags, out TagKey key)
+        {
+            key = default;
+            if (tags.Length > 3)
+                return false;
+            foreach (var tag in tags)
+                if (tag.Value is not (string or null))
+                    return false;
+            static string? Key(ReadOnlySpan<KeyValuePair<string, object?>> t, int i) => i < t.Length ? t[i].Key : null;
+            static string? Value(ReadOnlySpan<KeyValuePair<string, object?>> t, int i) => i < t.Length ? (string?)t[i].Value : null;
+            key = new TagKey(Key(tags, 0), Value(tags, 0), Key(tags, 1), Value(tags, 1), Key(tags, 2), Value(tags, 2));
+            return true;
+        }
     }
 
     private sealed class Series(int buckets)
