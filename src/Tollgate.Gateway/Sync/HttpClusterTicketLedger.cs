@@ -1,5 +1,4 @@
 using System.Net.Http.Json;
-using System.Net.Security;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -22,13 +21,9 @@ internal sealed class HttpClusterTicketLedger : IClusterTicketLedger, IDisposabl
 
     public HttpClusterTicketLedger(Uri controlPlane, string nodeSecret, bool acceptAnyCertificate)
     {
-        var handler = new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5), ConnectTimeout = TimeSpan.FromSeconds(2) };
-        if (acceptAnyCertificate)
-            handler.SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = (_, _, _, _) => true };
-        _http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(2) };
-        var root = controlPlane.AbsoluteUri.EndsWith('/') ? controlPlane : new Uri(controlPlane.AbsoluteUri + "/");
-        _endpoint = new Uri(root, Path);
-        _authorization = "Node " + nodeSecret;
+        _http = ControlPlaneHttp.CreateClient(acceptAnyCertificate, TimeSpan.FromSeconds(2));
+        _endpoint = ControlPlaneHttp.Endpoint(controlPlane, Path);
+        _authorization = ControlPlaneHttp.Authorization(nodeSecret);
     }
 
     public async Task<bool> FirstUseAsync(string ticketId, DateTime expiresAt, CancellationToken ct)

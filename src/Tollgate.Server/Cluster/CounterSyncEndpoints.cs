@@ -39,10 +39,7 @@ internal static partial class CounterSyncEndpoints
         ILoggerFactory loggers, CancellationToken ct)
     {
         if (!nodes.IsValid(context))
-            return Results.Problem(statusCode: 401, title: "Not a gateway node.",
-                detail: nodes.Enabled
-                    ? "Send the cluster's node secret as 'Authorization: Node <secret>' (--node-secret on every node)."
-                    : "This control plane was started without --node-secret, so it accepts no gateway node: start it with one.");
+            return nodes.Unauthorized();
 
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
             limit.MaxRequestBodySize = MaxBodyBytes;

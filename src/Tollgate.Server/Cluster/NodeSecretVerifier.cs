@@ -32,6 +32,12 @@ internal sealed class NodeSecretVerifier
         return CryptographicOperations.FixedTimeEquals(presented, _hash);
     }
 
+    /// <summary>The 401 a node-only endpoint answers when <see cref="IsValid"/> is false: what to send, or that this control plane takes no node.</summary>
+    public IResult Unauthorized() => Results.Problem(statusCode: 401, title: "Not a gateway node.",
+        detail: Enabled
+            ? "Send the cluster's node secret as 'Authorization: Node <secret>' (--node-secret on every node)."
+            : "This control plane was started without --node-secret, so it accepts no gateway node: start it with one.");
+
     /// <summary>The header value a node sends.</summary>
     public static string HeaderValue(string secret) => $"{Scheme} {secret}";
 }

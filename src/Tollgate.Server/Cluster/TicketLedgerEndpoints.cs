@@ -26,8 +26,7 @@ internal static class TicketLedgerEndpoints
         IDbContextFactory<TollgateDb> dbFactory, ILoggerFactory loggers, CancellationToken ct)
     {
         if (!nodes.IsValid(context))
-            return Results.Problem(statusCode: 401, title: "Not a gateway node.",
-                detail: "Send the cluster's node secret as 'Authorization: Node <secret>' (--node-secret on every node).");
+            return nodes.Unauthorized();
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         if (request is null || string.IsNullOrWhiteSpace(request.Id) || request.Id.Length > 100)
             return Problem.Field("id", "Send {\"id\": the ticket's jti (1 to 100 characters), \"expiresAt\": Unix milliseconds}.");

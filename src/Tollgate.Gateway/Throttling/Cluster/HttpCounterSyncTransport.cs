@@ -1,5 +1,4 @@
 using System.Net.Http.Json;
-using System.Net.Security;
 using System.Text.Json;
 
 namespace Tollgate.Gateway.Throttling.Cluster;
@@ -19,18 +18,9 @@ public sealed class HttpCounterSyncTransport : ICounterSyncTransport, IDisposabl
 
     public HttpCounterSyncTransport(ClusterThrottlingOptions options)
     {
-        var handler = new SocketsHttpHandler
-        {
-            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-            ConnectTimeout = options.ExchangeTimeout,
-        };
-        if (options.AcceptAnyCertificate)
-            handler.SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = (_, _, _, _) => true };
-        _http = new HttpClient(handler) { Timeout = options.ExchangeTimeout };
-        var root = options.ControlPlane.AbsoluteUri.EndsWith('/') ? options.ControlPlane : new Uri(options.ControlPlane.AbsoluteUri + "/");
-        _endpoint = new Uri(root, Path);
-        // The same header the control plane's NodeSecretVerifier checks (Tollgate.Server cannot be referenced from here).
-        _authorization = "Node " + options.NodeSecret;
+        _http = Sync.ControlPlaneHttp.CreateClient(options.AcceptAnyCertificate, options.ExchangeTimeout);
+        _endpoint = Sync.ControlPlaneHttp.Endpoint(options.ControlPlane, Path);
+        _authorization = Sync.ControlPlaneHttp.Authorization(options.NodeSecret);
     }
 
     public async Task<CounterSyncResponse> ExchangeAsync(CounterSyncRequest request, CancellationToken ct)
