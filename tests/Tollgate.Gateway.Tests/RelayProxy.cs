@@ -15,7 +15,7 @@ internal sealed class RelayProxy : IAsyncDisposable
     private static readonly string[] PassedResponseHeaders = ["Sec-WebSocket-Accept", "Sec-WebSocket-Protocol", "Sec-WebSocket-Extensions"];
     private TestHost _host = null!;
 
-    public Channel<RelayConnection> Connections { get; } = Channel.CreateUnbounded<RelayConnection>();
+    public Channel<IRelayConnection> Connections { get; } = Channel.CreateUnbounded<IRelayConnection>();
 
     public Uri WsUri(string path) => _host.WsUri(path);
 
@@ -78,7 +78,7 @@ internal sealed class RelayProxy : IAsyncDisposable
         await connection.Completion;
     }
 
-    public async Task<RelayConnection> NextConnectionAsync()
+    public async Task<IRelayConnection> NextConnectionAsync()
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
         return await Connections.Reader.ReadAsync(cts.Token);

@@ -6,7 +6,7 @@ using Tollgate.Gateway.Throttling;
 namespace Tollgate.Gateway.Connections;
 
 /// <summary>One open, relayed connection: who it is, where it goes, and a way to close it or push to it from outside.</summary>
-internal sealed class LiveConnection(long id, ApiRoute route, ConnectionIdentity identity, DateTime openedAt, RelayConnection relay, ConnectionThrottle? throttle = null)
+internal sealed class LiveConnection(long id, ApiRoute route, ConnectionIdentity identity, DateTime openedAt, IRelayConnection relay, ConnectionThrottle? throttle = null)
 {
     private int _closing;
 

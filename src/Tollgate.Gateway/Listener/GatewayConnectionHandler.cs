@@ -107,7 +107,8 @@ internal sealed class GatewayConnectionHandler(
         });
         features.Set<IHttpRequestLifetimeFeature>(new HttpRequestLifetimeFeature { RequestAborted = connection.ConnectionClosed });
         var http = new DefaultHttpContext(features) { RequestServices = services };
-        var upgrade = new UpgradeFeature(transport, http.Response, request, response, head, upgradable);
+        var upgrade = new UpgradeFeature(transport, http.Response, request, response, head, upgradable,
+            tls ? null : connection.Features.Get<Transport.ISocketHandover>());
         features.Set<IHttpUpgradeFeature>(upgrade);
 
         try

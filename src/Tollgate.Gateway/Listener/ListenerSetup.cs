@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Tollgate.Gateway.Listener;
 
@@ -18,6 +19,18 @@ public static class ListenerSetup
             return handler.OnConnectedAsync;
         });
         return listen;
+    }
+
+    /// <summary>
+    /// Puts the gateway's Kestrel on <see cref="Transport.GatewaySocketTransportFactory"/> instead of Kestrel's socket
+    /// transport, so upgraded plain-TCP connections can be handed to the relay loops. Only for a Kestrel that serves
+    /// gateway ports alone.
+    /// </summary>
+    public static IServiceCollection AddGatewaySocketTransport(this IServiceCollection services)
+    {
+        services.RemoveAll<Microsoft.AspNetCore.Connections.IConnectionListenerFactory>();
+        services.AddSingleton<Microsoft.AspNetCore.Connections.IConnectionListenerFactory, Transport.GatewaySocketTransportFactory>();
+        return services;
     }
 
     /// <summary>Large receive/send blocks for the gateway's Kestrel (see <see cref="LargeBlockMemoryPool"/>).</summary>

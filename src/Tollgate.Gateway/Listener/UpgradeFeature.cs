@@ -7,7 +7,7 @@ namespace Tollgate.Gateway.Listener;
 
 /// <summary>The upgrade: writes the 101 with the response headers the handler set, then hands over the raw transport.</summary>
 internal sealed class UpgradeFeature(IDuplexPipe transport, HttpResponse response, IHttpRequestFeature requestFeature, IHttpResponseFeature responseFeature,
-    RequestHead head, bool upgradable) : IHttpUpgradeFeature
+    RequestHead head, bool upgradable, Transport.ISocketHandover? handover) : IHttpUpgradeFeature
 {
     public bool IsUpgradableRequest { get; } = upgradable;
     public bool Upgraded { get; private set; }
@@ -32,6 +32,9 @@ internal sealed class UpgradeFeature(IDuplexPipe transport, HttpResponse respons
         requestFeature.Headers = kept;
         head.ReleaseHeaders();
         responseFeature.Headers = new HeaderDictionary();
+        // On the gateway's own transport (plain TCP) the socket itself goes to the relay; else the pipes, as a stream.
+        if (handover?.TakeSocket() is { } taken)
+            return new Transport.HandedOverStream(taken.Socket, taken.Leftover);
         return new TransportStream(transport);
     }
 }

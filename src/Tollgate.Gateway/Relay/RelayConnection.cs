@@ -15,7 +15,7 @@ namespace Tollgate.Gateway.Relay;
 /// over through <see cref="Side.WriteState"/> while its owner is between frames, so they land on a frame
 /// boundary and never interleave with relayed bytes. That costs two interlocked operations per chunk and no lock.
 /// </remarks>
-internal sealed class RelayConnection
+internal sealed class RelayConnection : IRelayConnection
 {
     // Side.WriteState values.
     private const int Idle = 0;     // nobody writes; the owner may start a frame, the gateway may send its close

@@ -64,6 +64,9 @@ internal static class GatewayHost
         });
         if (listener is not null)
             builder.Services.AddGatewayMemoryPool();
+        // Plain-TCP connections go to the relay loops after the handshake (TOLLGATE_RELAY_LOOPS=0: Kestrel's transport and the stream relay).
+        if (listener is not null && Tollgate.Gateway.Relay.Loop.RelayLoops.IsEnabled)
+            builder.Services.AddGatewaySocketTransport();
         builder.Services.AddTollgateGateway(snapshots, new GatewayOptions(
             options.BackendConnectTimeout, options.MaxClientMessageBytes, options.MaxBackendMessageBytes, options.IdleTimeout,
             options.PingInterval, options.MaxConnectionsPerClient, options.AcceptAnyBackendCertificate)

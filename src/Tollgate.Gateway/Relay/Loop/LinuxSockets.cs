@@ -1,0 +1,44 @@
+using System.Runtime.InteropServices;
+
+namespace Tollgate.Gateway.Relay.Loop;
+
+/// <summary>The few libc calls the socket loop makes: epoll, an eventfd to wake it, and non-blocking send/recv.</summary>
+internal static unsafe class LinuxSockets
+{
+    public const uint EPOLLIN = 0x001, EPOLLOUT = 0x004, EPOLLERR = 0x008, EPOLLHUP = 0x010, EPOLLRDHUP = 0x2000, EPOLLET = 1u << 31;
+    public const int EPOLL_CTL_ADD = 1, EPOLL_CTL_DEL = 2;
+    public const int EPOLL_CLOEXEC = 0x80000, EFD_CLOEXEC = 0x80000, EFD_NONBLOCK = 0x800;
+    public const int MSG_DONTWAIT = 0x40, MSG_NOSIGNAL = 0x4000;
+    public const int EAGAIN = 11, EINTR = 4, ENOENT = 2;
+
+    /// <summary>x86-64 only: there the kernel's epoll_event is packed (12 bytes); other architectures use the stream relay.</summary>
+    public static bool IsSupported { get; } = OperatingSystem.IsLinux() && RuntimeInformation.ProcessArchitecture == Architecture.X64;
+
+    [StructLayout(LayoutKind.Sequential, Pack = 1)]
+    public struct EpollEvent
+    {
+        public uint Events;
+        public ulong Data;
+    }
+
+    [DllImport("libc", SetLastError = true)] public static extern int epoll_create1(int flags);
+    [DllImport("libc", SetLastError = true)] public static extern int epoll_ctl(int epfd, int op, int fd, EpollEvent* ev);
+    [DllImport("libc", SetLastError = true)] public static extern int epoll_wait(int epfd, EpollEvent* events, int maxEvents, int timeoutMs);
+    [DllImport("libc", SetLastError = true)] public static extern int eventfd(uint initval, int flags);
+    [DllImport("libc", SetLastError = true)] public static extern nint read(int fd, void* buf, nint count);
+    [DllImport("libc", SetLastError = true)] public static extern nint write(int fd, void* buf, nint count);
+    [DllImport("libc", SetLastError = true)] public static extern nint recv(int fd, byte* buf, nint len, int flags);
+    [DllImport("libc", SetLastError = true)] public static extern nint send(int fd, byte* buf, nint len, int flags);
+    [DllImport("libc", SetLastError = true)] public static extern int close(int fd);
+
+    public static int Errno => Marshal.GetLastPInvokeError();
+
+    /// <summary>An errno as text for logs and relay results (e.g. "ECONNRESET (104)").</summary>
+    public static string Describe(int errno) => errno switch
+    {
+        104 => "connection reset by peer",
+        32 => "broken pipe",
+        110 => "connection timed out",
+        _ => Marshal.GetPInvokeErrorMessage(errno),
+    };
+}

@@ -1,0 +1,53 @@
+using System.Net.Sockets;
+
+namespace Tollgate.Gateway.Relay.Loop;
+
+/// <summary>
+/// The process's socket loops, started on first use: one per core (nginx's worker_processes auto), or
+/// TOLLGATE_RELAY_LOOPS. TOLLGATE_RELAY_LOOPS=0 turns the socket loop off and every connection uses the stream relay.
+/// </summary>
+internal static class RelayLoops
+{
+    private static readonly int Count = ReadCount();
+    private static readonly Lazy<(RelayLoop[] Loops, HashSet<int> Fds)> s_loops = new(Create);
+
+    /// <summary>True when connections with plain TCP on both sides can be relayed by a socket loop.</summary>
+    public static bool IsEnabled => Count > 0 && LinuxSockets.IsSupported;
+
+    private static int ReadCount()
+    {
+        var text = Environment.GetEnvironmentVariable("TOLLGATE_RELAY_LOOPS");
+        if (int.TryParse(text, out var n) && n >= 0)
+            return Math.Min(n, 64);
+        return Environment.ProcessorCount;
+    }
+
+    private static (RelayLoop[], HashSet<int>) Create()
+    {
+        var loops = new RelayLoop[Count];
+        var fds = new HashSet<int>();
+        for (int i = 0; i < loops.Length; i++)
+        {
+            loops[i] = new RelayLoop(i);
+            fds.Add(loops[i].EpollFd);
+            fds.Add(loops[i].WakeFd);
+        }
+        return (loops, fds);
+    }
+
+    private static int s_next;
+
+    /// <summary>Hands both sockets to the next loop in turn; the relay owns and closes them from here on.</summary>
+    public static LoopRelayConnection Start(
+        Socket client, ReadOnlyMemory<byte> clientLeftover, Socket backend, ReadOnlyMemory<byte> backendLeftover,
+        RelayOptions options, RelayCounters counters, IMessageGate? upstreamGate, IMessageGate? downstreamGate)
+    {
+        var (loops, fds) = s_loops.Value;
+        var loop = loops[(int)((uint)Interlocked.Increment(ref s_next) % (uint)loops.Length)];
+        ForeignEpollRegistrations.Remove(client, fds);
+        ForeignEpollRegistrations.Remove(backend, fds);
+        var connection = new LoopRelayConnection(loop, client, clientLeftover, backend, backendLeftover, options, counters, upstreamGate, downstreamGate);
+        loop.Post(connection.Attach);
+        return connection;
+    }
+}
