@@ -8,13 +8,13 @@ namespace Tollgate.Gateway;
 /// <summary>One structured line per connection when it ends. Never a token, secret or key: only ids and counts.</summary>
 internal static partial class AccessLog
 {
-    public static void Connection(ILogger logger, LiveConnection c, HttpContext http, RelayResult? result, double handshakeMs, TimeSpan duration)
+    public static void Connection(ILogger logger, LiveConnection c, System.Net.IPAddress? client, RelayResult? result, double handshakeMs, TimeSpan duration)
     {
         // The arguments cost an address and an enum formatted per connection: skip them when the line is off.
         if (!logger.IsEnabled(LogLevel.Information))
             return;
         Write(logger, c.Route.Label, c.Identity.ApplicationId, c.Identity.ApplicationName, c.Identity.Subscriber,
-            http.Connection.RemoteIpAddress?.ToString() ?? "", Math.Round(handshakeMs, 2), Math.Round(duration.TotalMilliseconds),
+            client?.ToString() ?? "", Math.Round(handshakeMs, 2), Math.Round(duration.TotalMilliseconds),
             c.Counters.MessagesIn, c.Counters.BytesIn, c.Counters.MessagesOut, c.Counters.BytesOut,
             result?.CloseCode, result?.CloseReason, result?.ClosedBy.ToString() ?? "aborted", result?.Error);
     }

@@ -74,21 +74,25 @@ internal sealed class GatewayRequestHandler(
                 $"This address already has {options.MaxConnectionsPerClient} open connections: close some before opening more."), match.Route);
             return;
         }
+        var relayed = false;
         try
         {
             // Handed over, not kept: this method's state lives as long as the connection (see ConnectAndRelayAsync).
             var handedOver = credentials;
             credentials = null!;
-            await ConnectAndRelayAsync(http, upgrade, snapshot, match, handedOver, identity!, endpoint!, backendHeaders, started);
+            relayed = await ConnectAndRelayAsync(http, upgrade, snapshot, match, handedOver, identity!, endpoint!, backendHeaders, started, clientAddress);
         }
         finally
         {
-            connections.ReleaseClient(clientAddress, options.MaxConnectionsPerClient);
+            // Once relayed, the end of the connection gives the address's slot back (EndAsync).
+            if (!relayed)
+                connections.ReleaseClient(clientAddress, options.MaxConnectionsPerClient);
         }
     }
 
-    private async Task ConnectAndRelayAsync(HttpContext http, IHttpUpgradeFeature upgrade, GatewaySnapshot snapshot, RouteMatch match, Credentials credentials,
-        ConnectionIdentity identity, Uri endpoint, IReadOnlyList<KeyValuePair<string, string>> backendHeaders, long started)
+    /// <summary>True once the relay runs: from then on <see cref="EndAsync"/> owns the connection's slots and records.</summary>
+    private async Task<bool> ConnectAndRelayAsync(HttpContext http, IHttpUpgradeFeature upgrade, GatewaySnapshot snapshot, RouteMatch match, Credentials credentials,
+        ConnectionIdentity identity, Uri endpoint, IReadOnlyList<KeyValuePair<string, string>> backendHeaders, long started, System.Net.IPAddress? clientAddress)
     {
         var authMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         // Connection limits and spent quotas answer 429 before the backend is even called.
@@ -97,10 +101,26 @@ internal sealed class GatewayRequestHandler(
         if (throttled is not null)
         {
             await RefuseAsync(http, throttled, match.Route);
-            return;
+            return false;
         }
-        using var _ = throttle; // releases the connection slots however this ends
+        var relayed = false;
+        try
+        {
+            relayed = await UpgradeAndRelayAsync(http, upgrade, snapshot, match, credentials, identity, endpoint, backendHeaders, started, clientAddress,
+                connectionId, throttle!, authMs);
+            return relayed;
+        }
+        finally
+        {
+            if (!relayed)
+                throttle!.Dispose(); // releases the connection slots taken above
+        }
+    }
 
+    private async Task<bool> UpgradeAndRelayAsync(HttpContext http, IHttpUpgradeFeature upgrade, GatewaySnapshot snapshot, RouteMatch match, Credentials credentials,
+        ConnectionIdentity identity, Uri endpoint, IReadOnlyList<KeyValuePair<string, string>> backendHeaders, long started, System.Net.IPAddress? clientAddress,
+        long connectionId, ConnectionThrottle throttle, double authMs)
+    {
         var request = BackendRequestFactory.Create(http, match.Route, endpoint, match.Rest, credentials, identity, backendHeaders,
             callerTokens.Issue(match.Route, identity));
         var backend = await backends.ConnectAsync(request, options.BackendConnectTimeout, http.RequestAborted);
@@ -113,7 +133,7 @@ internal sealed class GatewayRequestHandler(
                 : Refusal.BadGateway(backend.Outcome == BackendOutcome.Refused
                     ? $"The backend of {match.Route.Label} refused the WebSocket handshake (HTTP {backend.StatusCode})."
                     : $"The backend of {match.Route.Label} is unreachable."), match.Route);
-            return;
+            return false;
         }
 
         Stream client;
@@ -145,21 +165,35 @@ internal sealed class GatewayRequestHandler(
         var live = new LiveConnection(connectionId, match.Route, identity, DateTime.UtcNow, relay, throttle);
         connections.Add(live);
         var track = analytics.Opened(live, http, authMs, backendMs);
+        // A check against the newest snapshot closes the gap between our snapshot and registration.
+        if (HandshakeValidator.WhyNoLongerAllowed(snapshots.Current, match.Route, identity) is { } why)
+            live.Close(LiveConnectionRegistry.PolicyViolation, why);
+        var ending = EndAsync(relay, live, track, throttle, clientAddress, handshakeMs, started);
+        // A client socket the gateway's transport handed over lives on without the request: let the handshake's state
+        // (HTTP context, features, transport pipes) go now, so an idle connection costs only its relay and records.
+        if (client is not ISocketSource)
+            await ending;
+        return true;
+    }
+
+    /// <summary>When the relay is over: the registry, analytics, the access log, and the slots the connection held.</summary>
+    private async Task EndAsync(IRelayConnection relay, LiveConnection live, AnalyticsRecorder.Track? track, ConnectionThrottle throttle,
+        System.Net.IPAddress? clientAddress, double handshakeMs, long started)
+    {
         RelayResult? result = null;
         try
         {
-            // A check against the newest snapshot closes the gap between our snapshot and registration.
-            if (HandshakeValidator.WhyNoLongerAllowed(snapshots.Current, match.Route, identity) is { } why)
-                live.Close(LiveConnectionRegistry.PolicyViolation, why);
-            result = await relay.Completion;
+            result = await relay.Completion.ConfigureAwait(false);
         }
         finally
         {
             connections.Remove(live.Id);
             analytics.Closed(track, result, Stopwatch.GetElapsedTime(started));
-            AccessLog.Connection(logger, live, http, result, handshakeMs, Stopwatch.GetElapsedTime(started));
+            AccessLog.Connection(logger, live, clientAddress, result, handshakeMs, Stopwatch.GetElapsedTime(started));
             if (throttle.Shaped != 0 || throttle.Dropped != 0)
                 AccessLog.Throttled(logger, live, throttle.Shaped, throttle.Dropped);
+            throttle.Dispose();
+            connections.ReleaseClient(clientAddress, options.MaxConnectionsPerClient);
         }
     }
 

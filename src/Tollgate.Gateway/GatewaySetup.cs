@@ -28,6 +28,7 @@ public static class GatewaySetup
         services.AddSingleton<LiveConnectionRegistry>();
         services.AddSingleton(analytics ?? new AnalyticsRecorder(AnalyticsOptions.Default with { Enabled = false }, new GatewayMetrics()));
         services.AddSingleton<GatewayRequestHandler>();
+        services.AddHostedService<ConnectionDrain>();
         return services;
     }
 
