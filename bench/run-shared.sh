@@ -10,6 +10,8 @@
 #   bench/run-shared.sh --scenarios small,idle ...   # any run.sh option is passed through
 #   TOLLGATE_EXTRA_ARGS='--analytics off' bench/run-shared.sh ...   # extra server options
 #   TOLLGATE_SERVER_ENV='DOTNET_gcServer=0' bench/run-shared.sh ...  # environment for the server only
+#   TOLLGATE_VARIANTS='loop1=TOLLGATE_RELAY_LOOPS=1 stream=TOLLGATE_RELAY_LOOPS=0' bench/run-shared.sh ...
+#       # A/B in one run: one more Tollgate server per NAME=ENV (ENV: comma-separated VAR=VALUE), target "tollgate-NAME"
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SHARED=${SHARED_BENCH:-$ROOT/../shared/bench}
@@ -22,49 +24,60 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
 fi
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-HTTPS_PORT=$(free_port); GW_PORT=$(free_port)
-DATA=$(mktemp -d /tmp/tollgate-bench-XXXXXX)
-PASSWORD="Bench-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-LOG=$DATA/server.log
-
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-# Warning level: no access-log line per connection during the measurement (the gateway still records analytics).
-# TOLLGATE_SERVER_ENV='DOTNET_gcServer=0' sets variables for the server process only (not for run.sh's tools).
-env ${TOLLGATE_SERVER_ENV:-} TOLLGATE_ADMIN_PASSWORD=$PASSWORD Logging__LogLevel__Default=Warning \
-  dotnet "$DLL" --data "$DATA" --https-port "$HTTPS_PORT" --gateway-port "$GW_PORT" --gateway-tls-port 0 \
-  --echo-port 0 --max-connections-per-client 0 ${TOLLGATE_EXTRA_ARGS:-} >"$LOG" 2>&1 &
-PID=$!
+
+PIDS=(); DATAS=(); TARGET_ARGS=()
 cleanup() {
-  kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null || true
-  rm -rf "$DATA"
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null || true; done
+  for d in "${DATAS[@]}"; do rm -rf "$d"; done
 }
 trap cleanup EXIT
 
-for _ in $(seq 1 120); do
-  grep -q "Tollgate is ready" "$LOG" 2>/dev/null && break
-  kill -0 "$PID" 2>/dev/null || { cat "$LOG" >&2; echo "server exited" >&2; exit 1; }
-  sleep 0.5
-done
-grep -q "Tollgate is ready" "$LOG" || { cat "$LOG" >&2; echo "server did not start in 60 s" >&2; exit 1; }
+# start_tollgate NAME "VAR=VALUE ..." — starts one server, provisions the bench API, adds its --target arguments.
+start_tollgate() {
+  local name=$1 env_extra=$2
+  local https_port gw_port data password log pid
+  https_port=$(free_port); gw_port=$(free_port)
+  data=$(mktemp -d /tmp/tollgate-bench-XXXXXX); DATAS+=("$data")
+  password="Bench-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+  log=$data/server.log
+  # Warning level: no access-log line per connection during the measurement (the gateway still records analytics).
+  env ${TOLLGATE_SERVER_ENV:-} $env_extra TOLLGATE_ADMIN_PASSWORD=$password Logging__LogLevel__Default=Warning \
+    dotnet "$DLL" --data "$data" --https-port "$https_port" --gateway-port "$gw_port" --gateway-tls-port 0 \
+    --echo-port 0 --max-connections-per-client 0 ${TOLLGATE_EXTRA_ARGS:-} >"$log" 2>&1 &
+  pid=$!; PIDS+=("$pid")
+  for _ in $(seq 1 120); do
+    grep -q "Tollgate is ready" "$log" 2>/dev/null && break
+    kill -0 "$pid" 2>/dev/null || { cat "$log" >&2; echo "server $name exited" >&2; exit 1; }
+    sleep 0.5
+  done
+  grep -q "Tollgate is ready" "$log" || { cat "$log" >&2; echo "server $name did not start in 60 s" >&2; exit 1; }
 
-BASE=https://127.0.0.1:$HTTPS_PORT
-ADMIN=$(curl -sk "$BASE/oauth2/token" -d grant_type=password -d username=admin --data-urlencode "password=$PASSWORD" | jq -r .access_token)
-post() { # path json -> response body; fails loudly on a non-2xx answer
-  local out code
-  out=$(curl -sk -w '\n%{http_code}' -H "Authorization: Bearer $ADMIN" -H 'Content-Type: application/json' -d "$2" "$BASE/$1")
-  code=${out##*$'\n'}; out=${out%$'\n'*}
-  [[ $code == 2* ]] || { echo "POST $1 -> $code $out" >&2; exit 1; }
-  printf '%s' "$out"
+  local base=https://127.0.0.1:$https_port admin
+  admin=$(curl -sk "$base/oauth2/token" -d grant_type=password -d username=admin --data-urlencode "password=$password" | jq -r .access_token)
+  post() { # path json -> response body; fails loudly on a non-2xx answer
+    local out code
+    out=$(curl -sk -w '\n%{http_code}' -H "Authorization: Bearer $admin" -H 'Content-Type: application/json' -d "$2" "$base/$1")
+    code=${out##*$'\n'}; out=${out%$'\n'*}
+    [[ $code == 2* ]] || { echo "POST $1 -> $code $out" >&2; exit 1; }
+    printf '%s' "$out"
+  }
+  local api app keys ck cs token
+  api=$(post api/publisher/apis '{"name":"BenchEcho","context":"/benchecho","version":"1","endpoint":{"production":"ws://127.0.0.1:9001/echo"},"plans":["Unlimited"],"publish":true}' | jq -r .id)
+  app=$(post api/devportal/applications '{"name":"BenchApp"}' | jq -r .id)
+  keys=$(post "api/devportal/applications/$app/keys" '{"keyType":"production"}')
+  post api/devportal/subscriptions "{\"apiId\":\"$api\",\"applicationId\":\"$app\",\"plan\":\"Unlimited\"}" >/dev/null
+  ck=$(jq -r '.consumerKey // .consumer_key' <<<"$keys"); cs=$(jq -r '.consumerSecret // .consumer_secret' <<<"$keys")
+  # The client_credentials grant, as an application would get its token.
+  token=$(curl -sk "$base/oauth2/token" -u "$ck:$cs" -d grant_type=client_credentials -d validity_period=86400 | jq -r .access_token)
+  [ -n "$token" ] && [ "$token" != null ] || { echo "no token (keys: $keys)" >&2; exit 1; }
+  echo "Tollgate ($name) pid $pid, gateway ws://127.0.0.1:$gw_port/benchecho/1" >&2
+  TARGET_ARGS+=(--target "$name=ws://127.0.0.1:$gw_port/benchecho/1" --target-pid "$pid" --header "Authorization: Bearer $token")
 }
-API_ID=$(post api/publisher/apis '{"name":"BenchEcho","context":"/benchecho","version":"1","endpoint":{"production":"ws://127.0.0.1:9001/echo"},"plans":["Unlimited"],"publish":true}' | jq -r .id)
-APP=$(post api/devportal/applications '{"name":"BenchApp"}' | jq -r .id)
-KEYS=$(post "api/devportal/applications/$APP/keys" '{"keyType":"production"}')
-post api/devportal/subscriptions "{\"apiId\":\"$API_ID\",\"applicationId\":\"$APP\",\"plan\":\"Unlimited\"}" >/dev/null
-CK=$(jq -r '.consumerKey // .consumer_key' <<<"$KEYS"); CS=$(jq -r '.consumerSecret // .consumer_secret' <<<"$KEYS")
-# The client_credentials grant, as an application would get its token.
-TOKEN=$(curl -sk "$BASE/oauth2/token" -u "$CK:$CS" -d grant_type=client_credentials -d validity_period=86400 | jq -r .access_token)
-[ -n "$TOKEN" ] && [ "$TOKEN" != null ] || { echo "no token (keys: $KEYS)" >&2; exit 1; }
-echo "Tollgate pid $PID, gateway ws://127.0.0.1:$GW_PORT/benchecho/1" >&2
 
-"$SHARED/run.sh" "$@" --target "tollgate=ws://127.0.0.1:$GW_PORT/benchecho/1" --target-pid "$PID" \
-  --header "Authorization: Bearer $TOKEN"
+start_tollgate tollgate ""
+for variant in ${TOLLGATE_VARIANTS:-}; do
+  start_tollgate "tollgate-${variant%%=*}" "$(tr ',' ' ' <<<"${variant#*=}")"
+done
+
+"$SHARED/run.sh" "$@" "${TARGET_ARGS[@]}"

@@ -30,6 +30,7 @@ internal static unsafe class LinuxSockets
     [DllImport("libc", SetLastError = true)] public static extern nint recv(int fd, byte* buf, nint len, int flags);
     [DllImport("libc", SetLastError = true)] public static extern nint send(int fd, byte* buf, nint len, int flags);
     [DllImport("libc", SetLastError = true)] public static extern int close(int fd);
+    [DllImport("libc")] public static extern int sched_yield();
 
     public static int Errno => Marshal.GetLastPInvokeError();
 

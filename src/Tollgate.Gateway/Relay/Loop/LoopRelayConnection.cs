@@ -39,6 +39,7 @@ internal sealed class LoopRelayConnection : IRelayConnection
     private long _nextCheck;
     private long _progress;
     private bool _finished;
+    private long _timerAt; // when this connection's one entry in the loop's timer queue is due; 0 = none
 
     internal LoopRelayConnection(
         RelayLoop loop, Socket client, ReadOnlyMemory<byte> clientLeftover, Socket backend, ReadOnlyMemory<byte> backendLeftover,
@@ -130,7 +131,7 @@ internal sealed class LoopRelayConnection : IRelayConnection
         if (_checkTicks > 0)
         {
             _nextCheck = _lastActivity + _checkTicks;
-            _loop.Schedule(this, _nextCheck);
+            WakeAt(_nextCheck);
         }
         _up.TakeLeftover();
         _down.TakeLeftover();
@@ -149,10 +150,20 @@ internal sealed class LoopRelayConnection : IRelayConnection
         Drive();
     }
 
-    internal void OnTimer(long now)
+    /// <summary>One queue entry per connection at a time: an earlier need replaces it, a later one waits for it (OnTimer re-arms).</summary>
+    private void WakeAt(long due)
     {
-        if (_finished)
+        if (_finished || (_timerAt != 0 && _timerAt <= due))
             return;
+        _timerAt = due;
+        _loop.Schedule(this, due);
+    }
+
+    internal void OnTimer(long due, long now)
+    {
+        if (_finished || due != _timerAt)
+            return; // finished, or an entry an earlier one replaced
+        _timerAt = 0;
         if (_closing && now >= _closeDeadline)
         {
             Finish(); // the close handshake timed out: drop both connections
@@ -163,10 +174,18 @@ internal sealed class LoopRelayConnection : IRelayConnection
         if (_checkTicks > 0 && now >= _nextCheck)
         {
             _nextCheck = now + _checkTicks;
-            _loop.Schedule(this, _nextCheck);
             CheckIdle(now);
         }
         Drive();
+        // Re-arm for the earliest thing still ahead.
+        if (_finished)
+            return;
+        if (_closing)
+            WakeAt(_closeDeadline);
+        if (_checkTicks > 0 && !_closing)
+            WakeAt(_nextCheck);
+        _up.RearmResume();
+        _down.RearmResume();
     }
 
     /// <summary>Moves bytes both ways until neither direction can go on without a new event.</summary>
@@ -209,7 +228,7 @@ internal sealed class LoopRelayConnection : IRelayConnection
             return;
         _closing = true;
         _closeDeadline = RelayLoop.After(_options.CloseHandshakeTimeout);
-        _loop.Schedule(this, _closeDeadline);
+        WakeAt(_closeDeadline);
     }
 
     private bool CloseBoth(ushort code, string reason, string? error)
@@ -532,6 +551,12 @@ internal sealed class LoopRelayConnection : IRelayConnection
             }
         }
 
+        public void RearmResume()
+        {
+            if (_paused)
+                relay.WakeAt(_resumeAt);
+        }
+
         public void StopForwarding()
         {
             Forwarding = false;
@@ -702,7 +727,7 @@ internal sealed class LoopRelayConnection : IRelayConnection
                     // Not reading this side meanwhile is the back-pressure: TCP pushes back on the sender.
                     _paused = true;
                     _resumeAt = RelayLoop.Now + Math.Max(1, _delayNs * System.Diagnostics.Stopwatch.Frequency / 1_000_000_000);
-                    relay._loop.Schedule(relay, _resumeAt);
+                    relay.WakeAt(_resumeAt);
                     relay.Progress();
                     return Step.Wait;
                 case Stop.Limit:

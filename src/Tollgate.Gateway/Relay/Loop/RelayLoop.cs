@@ -64,6 +64,7 @@ internal sealed unsafe class RelayLoop
 
     public static long After(TimeSpan delay) => Stopwatch.GetTimestamp() + (long)(delay.TotalSeconds * Stopwatch.Frequency);
 
+    /// <summary>Wakes <paramref name="connection"/>'s <see cref="LoopRelayConnection.OnTimer"/> at <paramref name="due"/> (or later); the connection keeps at most one entry (see there).</summary>
     public void Schedule(LoopRelayConnection connection, long due) => _timers.Enqueue(connection, due);
 
     /// <summary>Adds both sockets, edge-triggered for reading and writing at once: no epoll_ctl per back-pressure episode.</summary>
@@ -121,6 +122,8 @@ internal sealed unsafe class RelayLoop
             _buffers.Push(buffer);
     }
 
+    private static readonly bool YieldFirst = Environment.GetEnvironmentVariable("TOLLGATE_RELAY_YIELD") == "1";
+
     private static readonly int Pooled = new RelayOptions().BufferSize;
 
     private void Run()
@@ -131,10 +134,16 @@ internal sealed unsafe class RelayLoop
             int timeout = -1;
             if (_timers.TryPeek(out _, out var due))
             {
-                var wait = (due - Stopwatch.GetTimestamp()) * 1000 / Stopwatch.Frequency;
-                timeout = wait <= 0 ? 0 : (int)Math.Min(wait + 1, int.MaxValue);
+                // Rounded up: a timer less than a millisecond away must not turn the wait into a spin.
+                var left = due - Stopwatch.GetTimestamp();
+                timeout = left <= 0 ? 0 : (int)Math.Min((left * 1000 + Stopwatch.Frequency - 1) / Stopwatch.Frequency, int.MaxValue);
             }
-            int n = LinuxSockets.epoll_wait(_epfd, events, MaxEvents, timeout);
+            int n = LinuxSockets.epoll_wait(_epfd, events, MaxEvents, YieldFirst ? 0 : timeout);
+            if (n == 0 && YieldFirst && timeout != 0)
+            {
+                LinuxSockets.sched_yield();
+                n = LinuxSockets.epoll_wait(_epfd, events, MaxEvents, timeout);
+            }
             if (n < 0)
             {
                 if (LinuxSockets.Errno == LinuxSockets.EINTR)
@@ -183,7 +192,7 @@ internal sealed unsafe class RelayLoop
         while (_timers.TryPeek(out var connection, out var due) && due <= now)
         {
             _timers.Dequeue();
-            connection.OnTimer(now);
+            connection.OnTimer(due, now);
         }
     }
 }
