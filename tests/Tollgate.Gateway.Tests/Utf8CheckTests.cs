@@ -20,20 +20,18 @@ public abstract class Utf8CheckTests
         using var backend = WebSocket.CreateFromStream(backendEnd, isServer: true, subProtocol: null, Timeout.InfiniteTimeSpan);
         var relay = RelayEngines.Start(Engine, clientRelayEnd, backendRelayEnd, default, Options, new RelayCounters());
 
-        await client.WriteAsync(Utf8ScannerTests.Frame(FrameHeader.Text, [0x61, 0xC3, 0x28]));
-        var seen = new List<byte>();
-        var buffer = new byte[256];
-        while (seen.Count < 4)
-        {
-            int n = await client.ReadAsync(buffer).AsTask().WaitAsync(Wait);
-            Assert.NotEqual(0, n);
-            seen.AddRange(buffer[..n]);
-        }
-        Assert.Equal(0x88, seen[0]); // the first thing the client gets is the gateway's close
-        Assert.Equal(1007, seen[2] << 8 | seen[3]);
+        // The message ends inside a character on an empty final fragment: found at that fragment's header, so the relay
+        // is between frames towards the backend and can send it a close frame.
+        await client.WriteAsync(Utf8ScannerTests.Frame(FrameHeader.Text, [0x61, 0xE2], fin: false));
+        await client.WriteAsync(Utf8ScannerTests.Frame(FrameHeader.Continuation, []));
+        var close = await ReadCloseAsync(client);
+        Assert.Equal(1007, close[2] << 8 | close[3]);
 
-        var r = await backend.ReceiveAsync(new byte[64], default).WaitAsync(Wait);
-        Assert.Equal(WebSocketMessageType.Close, r.MessageType);
+        WebSocketReceiveResult r;
+        do
+        {
+            r = await backend.ReceiveAsync(new byte[64], default).WaitAsync(Wait);
+        } while (r.MessageType != WebSocketMessageType.Close);
         Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, r.CloseStatus);
         Assert.Equal("client sent invalid UTF-8", r.CloseStatusDescription);
         await backend.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, default);
@@ -42,6 +40,36 @@ public abstract class Utf8CheckTests
         var result = await relay.Completion.WaitAsync(Wait);
         Assert.Equal(new RelayResult(1007, "invalid UTF-8 in a text message", RelayCloser.Gateway, "client sent a text message that is not UTF-8"), result);
         Assert.Equal(0, relay.Counters.MessagesIn);
+    }
+
+    [Fact]
+    public async Task Invalid_bytes_inside_a_frame_get_1007_and_the_backend_no_close_frame_inside_that_frame()
+    {
+        var (client, clientRelayEnd) = await LoopbackPair.CreateAsync();
+        var (backendRelayEnd, backendEnd) = await LoopbackPair.CreateAsync();
+        var relay = RelayEngines.Start(Engine, clientRelayEnd, backendRelayEnd, default, Options, new RelayCounters());
+
+        // Found in the payload, after the frame's header went on to the backend: the backend's stream now ends inside a
+        // frame, where no close frame may go; it is dropped once the close handshake times out.
+        var frame = Utf8ScannerTests.Frame(FrameHeader.Text, [0x61, 0xC3, 0x28]);
+        await client.WriteAsync(frame);
+        var close = await ReadCloseAsync(client);
+        Assert.Equal(1007, close[2] << 8 | close[3]);
+        await client.WriteAsync(new byte[] { 0x88, 0x80, 1, 2, 3, 4 }); // the client's close reply (masked, empty)
+
+        var atBackend = new List<byte>();
+        var buffer = new byte[256];
+        int n;
+        while ((n = await backendEnd.ReadAsync(buffer).AsTask().WaitAsync(Wait)) > 0)
+            atBackend.AddRange(buffer[..n]);
+        int headerLength = frame.Length - 3;
+        Assert.Equal(frame[..headerLength], atBackend.ToArray()); // the header (and mask), nothing after it
+
+        var result = await relay.Completion.WaitAsync(Wait);
+        Assert.Equal(new RelayResult(1007, "invalid UTF-8 in a text message", RelayCloser.Gateway, "client sent a text message that is not UTF-8"), result);
+        Assert.Equal(0, relay.Counters.MessagesIn);
+        client.Dispose();
+        backendEnd.Dispose();
     }
 
     [Fact]
@@ -91,10 +119,25 @@ public abstract class Utf8CheckTests
         var got = new byte[frame.Length];
         await backendEnd.ReadExactlyAsync(got).AsTask().WaitAsync(Wait);
         Assert.Equal(frame, got); // relayed as sent, mask and all
-        Assert.Equal(1, relay.Counters.MessagesIn);
         client.Dispose();
         backendEnd.Dispose();
         Assert.Equal((ushort)1006, (await relay.Completion.WaitAsync(Wait)).CloseCode);
+        Assert.Equal(1, relay.Counters.MessagesIn); // counted once written, which may be after the backend has the bytes
+    }
+
+    /// <summary>Reads what the gateway sends a raw client up to a whole close frame; it must be the first frame.</summary>
+    private static async Task<byte[]> ReadCloseAsync(System.IO.Stream client)
+    {
+        var seen = new List<byte>();
+        var buffer = new byte[256];
+        while (seen.Count < 2 || seen.Count < 2 + (seen[1] & 0x7F))
+        {
+            int n = await client.ReadAsync(buffer).AsTask().WaitAsync(Wait);
+            Assert.NotEqual(0, n);
+            seen.AddRange(buffer[..n]);
+        }
+        Assert.Equal(0x88, seen[0]); // FIN + close, unmasked
+        return seen.ToArray();
     }
 }
 
