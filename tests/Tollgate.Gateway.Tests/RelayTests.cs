@@ -273,6 +273,43 @@ public abstract class RelayTests
         ws.Dispose();
     }
 
+    [Fact]
+    public async Task A_first_frame_sent_with_the_upgrade_request_is_relayed()
+    {
+        await using var backend = await EchoBackend.StartAsync();
+        await using var proxy = await RelayProxy.StartAsync(backend.Endpoint, TestOptions, Engine);
+        var uri = proxy.WsUri("/echo");
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(uri.Host, uri.Port);
+        var stream = tcp.GetStream();
+
+        // A client that does not wait for the 101: its first frame comes in the same write as the request head, so the
+        // front has read it already (on the loop engine: the handed-over socket's leftover bytes).
+        byte[] request = [.. Encoding.ASCII.GetBytes($"GET /echo HTTP/1.1\r\nHost: {uri.Authority}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"),
+            .. Utf8ScannerTests.Frame(FrameHeader.Text, "early"u8.ToArray())];
+        await stream.WriteAsync(request);
+        var relay = await proxy.NextConnectionAsync();
+
+        var seen = new List<byte>();
+        var buffer = new byte[1024];
+        int headEnd;
+        while ((headEnd = seen.ToArray().AsSpan().IndexOf("\r\n\r\n"u8)) < 0 || seen.Count < headEnd + 4 + 7)
+        {
+            int n = await stream.ReadAsync(buffer).AsTask().WaitAsync(Wait);
+            Assert.NotEqual(0, n);
+            seen.AddRange(buffer[..n]);
+        }
+        Assert.StartsWith("HTTP/1.1 101 ", Encoding.ASCII.GetString(seen.ToArray(), 0, headEnd));
+        byte[] echo = [0x81, 0x05, .. "early"u8];
+        Assert.Equal(echo, seen.GetRange(headEnd + 4, seen.Count - headEnd - 4).ToArray());
+
+        await stream.WriteAsync(new byte[] { 0x88, 0x82, 1, 2, 3, 4, 0x03 ^ 1, 0xE8 ^ 2 }); // close 1000, masked
+        var result = await relay.Completion.WaitAsync(Wait);
+        Assert.Equal(new RelayResult(1000, "", RelayCloser.Client, null), result);
+        Assert.Equal(1, relay.Counters.MessagesIn); // after completion: the stream relay counts once its write returned
+    }
+
     private static async Task<ClientWebSocket> ConnectAsync(Uri uri)
     {
         var ws = new ClientWebSocket();
