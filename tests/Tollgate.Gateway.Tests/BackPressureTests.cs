@@ -4,8 +4,10 @@ using Tollgate.Gateway.Relay;
 namespace Tollgate.Gateway.Tests;
 
 /// <summary>A fast sender and a backend that does not read: the relay must stall the sender, not buffer its bytes.</summary>
-public sealed class BackPressureTests
+public abstract class BackPressureTests
 {
+    protected abstract RelayEngine Engine { get; }
+
     private const int FrameBytes = 64 * 1024;
     private const long TotalBytes = 256L * 1024 * 1024;
     // Kernel buffers of the four sockets (loopback auto-tuning can grow them to a few MiB each) plus the relay's buffer.
@@ -17,7 +19,7 @@ public sealed class BackPressureTests
         var (client, clientRelayEnd) = await LoopbackPair.CreateAsync();
         var (backendRelayEnd, backend) = await LoopbackPair.CreateAsync();
         var counters = new RelayCounters();
-        var relay = WebSocketRelay.Start(clientRelayEnd, backendRelayEnd, default, new RelayOptions { MaxMessageBytes = 0 }, counters);
+        var relay = RelayEngines.Start(Engine, clientRelayEnd, backendRelayEnd, default, new RelayOptions { MaxMessageBytes = 0 }, counters);
 
         var frame = new byte[FrameBytes + 14];
         var header = FrameScannerTests.Header(0x2, FrameBytes, fin: true, mask: 0x01020304);
@@ -78,4 +80,14 @@ public sealed class BackPressureTests
         Assert.Equal(TotalBytes, counters.BytesIn);
         _ = reader;
     }
+}
+
+public sealed class BackPressureTestsOnStreamRelay : BackPressureTests
+{
+    protected override RelayEngine Engine => RelayEngine.Stream;
+}
+
+public sealed class BackPressureTestsOnSocketLoop : BackPressureTests
+{
+    protected override RelayEngine Engine => RelayEngine.Loop;
 }

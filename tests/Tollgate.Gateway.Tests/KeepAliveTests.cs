@@ -9,8 +9,10 @@ namespace Tollgate.Gateway.Tests;
 /// Keep-alive: a quiet connection is pinged; a client that answers stays open past the idle time-out, a client
 /// that does not (a dead peer behind a silent network) is closed with 1001.
 /// </summary>
-public sealed class KeepAliveTests
+public abstract class KeepAliveTests
 {
+    protected abstract RelayEngine Engine { get; }
+
     private static readonly RelayOptions Options = new()
     {
         PingInterval = TimeSpan.FromMilliseconds(100),
@@ -27,7 +29,7 @@ public sealed class KeepAliveTests
         // Both ends answer pings by themselves, as browsers and WebSocket libraries do.
         using var client = WebSocket.CreateFromStream(clientEnd, isServer: false, subProtocol: null, Timeout.InfiniteTimeSpan);
         using var backend = WebSocket.CreateFromStream(backendEnd, isServer: true, subProtocol: null, Timeout.InfiniteTimeSpan);
-        var relay = WebSocketRelay.Start(clientRelayEnd, backendRelayEnd, default, Options, new RelayCounters());
+        var relay = RelayEngines.Start(Engine, clientRelayEnd, backendRelayEnd, default, Options, new RelayCounters());
 
         // Pongs are only read while a receive is pending: keep one pending on each end.
         var clientReceive = client.ReceiveAsync(new byte[64], default);
@@ -48,7 +50,7 @@ public sealed class KeepAliveTests
         var (client, clientRelayEnd) = await LoopbackPair.CreateAsync();
         var (backendRelayEnd, backendEnd) = await LoopbackPair.CreateAsync();
         using var backend = WebSocket.CreateFromStream(backendEnd, isServer: true, subProtocol: null, Timeout.InfiniteTimeSpan);
-        var relay = WebSocketRelay.Start(clientRelayEnd, backendRelayEnd, default, Options, new RelayCounters());
+        var relay = RelayEngines.Start(Engine, clientRelayEnd, backendRelayEnd, default, Options, new RelayCounters());
         var backendReceive = backend.ReceiveAsync(new byte[64], default);
 
         // The raw client reads what the gateway sends and answers nothing.
@@ -77,4 +79,14 @@ public sealed class KeepAliveTests
         }
         return false;
     }
+}
+
+public sealed class KeepAliveTestsOnStreamRelay : KeepAliveTests
+{
+    protected override RelayEngine Engine => RelayEngine.Stream;
+}
+
+public sealed class KeepAliveTestsOnSocketLoop : KeepAliveTests
+{
+    protected override RelayEngine Engine => RelayEngine.Loop;
 }

@@ -7,8 +7,10 @@ using Tollgate.Gateway.Relay;
 namespace Tollgate.Gateway.Tests;
 
 /// <summary>A message the gateway pushes to a client lands between the backend's messages, never inside one.</summary>
-public sealed class PushTests
+public abstract class PushTests
 {
+    protected abstract RelayEngine Engine { get; }
+
 
     [Fact]
     public async Task A_push_waits_for_the_end_of_a_fragmented_backend_message()
@@ -17,7 +19,7 @@ public sealed class PushTests
         var (backendRelayEnd, backendEnd) = await LoopbackPair.CreateAsync();
         using var client = WebSocket.CreateFromStream(clientEnd, isServer: false, subProtocol: null, Timeout.InfiniteTimeSpan);
         using var backend = WebSocket.CreateFromStream(backendEnd, isServer: true, subProtocol: null, Timeout.InfiniteTimeSpan);
-        var relay = WebSocketRelay.Start(clientRelayEnd, backendRelayEnd, default, new RelayOptions(), new RelayCounters());
+        var relay = RelayEngines.Start(Engine, clientRelayEnd, backendRelayEnd, default, new RelayOptions(), new RelayCounters());
 
         // The backend starts a message in two fragments; once the client has the first, the relay is inside that message.
         await backend.SendAsync("part one, "u8.ToArray(), WebSocketMessageType.Text, endOfMessage: false, default);
@@ -44,4 +46,14 @@ public sealed class PushTests
         var r = await ws.ReceiveAsync(buffer.AsMemory(), default).AsTask().WaitAsync(TimeSpan.FromSeconds(5));
         return (Encoding.UTF8.GetString(buffer, 0, r.Count), r.EndOfMessage);
     }
+}
+
+public sealed class PushTestsOnStreamRelay : PushTests
+{
+    protected override RelayEngine Engine => RelayEngine.Stream;
+}
+
+public sealed class PushTestsOnSocketLoop : PushTests
+{
+    protected override RelayEngine Engine => RelayEngine.Loop;
 }

@@ -2,13 +2,16 @@ using System.Net;
 using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Text;
+using Tollgate.Gateway.Listener.Transport;
 using Tollgate.Gateway.Relay;
 
 namespace Tollgate.Gateway.Tests;
 
 /// <summary>The relay alone, between two loopback TCP pairs, so tests can write raw (even invalid) frames.</summary>
-public sealed class RawRelayTests
+public abstract class RawRelayTests
 {
+    protected abstract RelayEngine Engine { get; }
+
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(5);
     private static readonly RelayOptions Options = new() { CloseHandshakeTimeout = TimeSpan.FromSeconds(1) };
 
@@ -19,7 +22,7 @@ public sealed class RawRelayTests
         var (client, clientRelayEnd) = await LoopbackPair.CreateAsync();
         var (backendRelayEnd, backendEnd) = await LoopbackPair.CreateAsync();
         using var backend = WebSocket.CreateFromStream(backendEnd, isServer: true, subProtocol: null, Timeout.InfiniteTimeSpan);
-        var relay = WebSocketRelay.Start(clientRelayEnd, backendRelayEnd, default, Options, new RelayCounters());
+        var relay = RelayEngines.Start(Engine, clientRelayEnd, backendRelayEnd, default, Options, new RelayCounters());
 
         await client.WriteAsync(new byte[] { 0x81, 0x02, (byte)'h', (byte)'i' });
         var frame = new byte[64];
@@ -49,7 +52,7 @@ public sealed class RawRelayTests
         // What the connector read past the 101: a whole frame and half of the next one's header.
         byte[] leftover = [0x81, 0x05, .. "early"u8, 0x82];
         await backendEnd.WriteAsync(new byte[] { 0x03, 1, 2, 3 }); // the rest of that binary frame
-        var relay = WebSocketRelay.Start(clientRelayEnd, backendRelayEnd, leftover, Options, new RelayCounters());
+        var relay = RelayEngines.Start(Engine, clientRelayEnd, backendRelayEnd, leftover, Options, new RelayCounters());
 
         var buffer = new byte[200_000];
         var r = await client.ReceiveAsync(buffer, default).WaitAsync(Wait);
@@ -90,7 +93,7 @@ public sealed class RawRelayTests
         var (backendRelayEnd, backendEnd) = await LoopbackPair.CreateAsync();
         using var client = WebSocket.CreateFromStream(clientEnd, isServer: false, subProtocol: null, Timeout.InfiniteTimeSpan);
         using var backend = WebSocket.CreateFromStream(backendEnd, isServer: true, subProtocol: null, Timeout.InfiniteTimeSpan);
-        var relay = WebSocketRelay.Start(clientRelayEnd, backendRelayEnd, default, Options with { MaxBackendMessageBytes = 1000 }, new RelayCounters());
+        var relay = RelayEngines.Start(Engine, clientRelayEnd, backendRelayEnd, default, Options with { MaxBackendMessageBytes = 1000 }, new RelayCounters());
 
         await backend.SendAsync(new byte[1001], WebSocketMessageType.Binary, true, default);
         var backendClose = backend.ReceiveAsync(new byte[16], default);
@@ -110,7 +113,7 @@ public sealed class RawRelayTests
     {
         var (client, clientRelayEnd) = await LoopbackPair.CreateAsync();
         var (backendRelayEnd, backendEnd) = await LoopbackPair.CreateAsync();
-        var relay = WebSocketRelay.Start(clientRelayEnd, backendRelayEnd, default, Options, new RelayCounters());
+        var relay = RelayEngines.Start(Engine, clientRelayEnd, backendRelayEnd, default, Options, new RelayCounters());
 
         byte[] ping = [0x89, 0x82, 1, 2, 3, 4, (byte)'a' ^ 1, (byte)'b' ^ 2];
         await client.WriteAsync(ping);
@@ -137,7 +140,11 @@ public sealed class RawRelayTests
         var (client, clientRelayEnd) = await LoopbackPair.CreateAsync();
         var (backendRelayEnd, backendEnd) = await LoopbackPair.CreateAsync();
         using var cts = new CancellationTokenSource();
-        var relay = WebSocketRelay.Start(clientRelayEnd, backendRelayEnd, default, Options, new RelayCounters(), cts.Token);
+        // The socket loop has no abort token: given a cancellable one, Start must route even a connection the loop could
+        // take (a handed-over client socket) to the stream relay, so the token still drops both.
+        Stream clientSide = Engine == RelayEngine.Loop ? new HandedOverStream(clientRelayEnd.Socket, []) : clientRelayEnd;
+        var relay = WebSocketRelay.Start(clientSide, backendRelayEnd, default, Options, new RelayCounters(), cts.Token);
+        Assert.IsType<RelayConnection>(relay);
         cts.Cancel();
         var result = await relay.Completion.WaitAsync(Wait);
         Assert.Equal(new RelayResult(null, null, RelayCloser.Gateway, "relay aborted"), result);
@@ -146,4 +153,14 @@ public sealed class RawRelayTests
         client.Dispose();
         backendEnd.Dispose();
     }
+}
+
+public sealed class RawRelayTestsOnStreamRelay : RawRelayTests
+{
+    protected override RelayEngine Engine => RelayEngine.Stream;
+}
+
+public sealed class RawRelayTestsOnSocketLoop : RawRelayTests
+{
+    protected override RelayEngine Engine => RelayEngine.Loop;
 }

@@ -4,9 +4,11 @@ using Tollgate.Gateway.Relay;
 
 namespace Tollgate.Gateway.Tests;
 
-/// <summary>End to end over loopback: ClientWebSocket → Kestrel proxy (connector + relay) → Kestrel echo backend.</summary>
-public sealed class RelayTests
+/// <summary>End to end over loopback: ClientWebSocket → proxy (connector + relay; Kestrel or raw socket front per engine) → Kestrel echo backend.</summary>
+public abstract class RelayTests
 {
+    protected abstract RelayEngine Engine { get; }
+
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(5);
     private static readonly RelayOptions TestOptions = new() { CloseHandshakeTimeout = TimeSpan.FromSeconds(1) };
 
@@ -14,7 +16,7 @@ public sealed class RelayTests
     public async Task Text_and_binary_messages_echo_and_are_counted()
     {
         await using var backend = await EchoBackend.StartAsync();
-        await using var proxy = await RelayProxy.StartAsync(backend.Endpoint, TestOptions);
+        await using var proxy = await RelayProxy.StartAsync(backend.Endpoint, TestOptions, Engine);
         using var ws = await ConnectAsync(proxy.WsUri("/echo"));
         var relay = await proxy.NextConnectionAsync();
 
@@ -41,7 +43,7 @@ public sealed class RelayTests
     public async Task Fragmented_200KB_message_arrives_intact_and_counts_once()
     {
         await using var backend = await EchoBackend.StartAsync();
-        await using var proxy = await RelayProxy.StartAsync(backend.Endpoint, TestOptions);
+        await using var proxy = await RelayProxy.StartAsync(backend.Endpoint, TestOptions, Engine);
         using var ws = await ConnectAsync(proxy.WsUri("/echo"));
         var relay = await proxy.NextConnectionAsync();
 
@@ -69,13 +71,14 @@ public sealed class RelayTests
     public async Task Subprotocol_and_compression_negotiation_pass_through()
     {
         await using var backend = await EchoBackend.StartAsync();
-        await using var proxy = await RelayProxy.StartAsync(backend.Endpoint, TestOptions);
+        await using var proxy = await RelayProxy.StartAsync(backend.Endpoint, TestOptions, Engine);
         using var ws = new ClientWebSocket();
         ws.Options.AddSubProtocol("chat");
         ws.Options.AddSubProtocol("superchat");
         // permessage-deflate sets RSV1 on data frames: the relay must let it through.
         ws.Options.DangerousDeflateOptions = new WebSocketDeflateOptions();
         await ws.ConnectAsync(proxy.WsUri("/echo?room=1"), default).WaitAsync(Wait);
+        await proxy.NextConnectionAsync();
         Assert.Equal("superchat", ws.SubProtocol);
 
         var request = await backend.Request.Task.WaitAsync(Wait);
@@ -94,7 +97,7 @@ public sealed class RelayTests
     public async Task Close_codes_and_reasons_pass_through_both_ways()
     {
         await using var backend = await EchoBackend.StartAsync();
-        await using var proxy = await RelayProxy.StartAsync(backend.Endpoint, TestOptions);
+        await using var proxy = await RelayProxy.StartAsync(backend.Endpoint, TestOptions, Engine);
         using var ws = await ConnectAsync(proxy.WsUri("/echo"));
         var relay = await proxy.NextConnectionAsync();
 
@@ -113,7 +116,7 @@ public sealed class RelayTests
     public async Task Backend_initiated_close_reaches_the_client()
     {
         await using var backend = await EchoBackend.StartAsync();
-        await using var proxy = await RelayProxy.StartAsync(backend.Endpoint, TestOptions);
+        await using var proxy = await RelayProxy.StartAsync(backend.Endpoint, TestOptions, Engine);
         using var ws = await ConnectAsync(proxy.WsUri("/echo"));
         var relay = await proxy.NextConnectionAsync();
 
@@ -132,7 +135,7 @@ public sealed class RelayTests
     public async Task Oversized_message_closes_sender_with_1009_and_backend_with_1001()
     {
         await using var backend = await EchoBackend.StartAsync();
-        await using var proxy = await RelayProxy.StartAsync(backend.Endpoint, TestOptions with { MaxMessageBytes = 64 * 1024 });
+        await using var proxy = await RelayProxy.StartAsync(backend.Endpoint, TestOptions with { MaxMessageBytes = 64 * 1024 }, Engine);
         using var ws = await ConnectAsync(proxy.WsUri("/echo"));
         var relay = await proxy.NextConnectionAsync();
 
@@ -166,7 +169,7 @@ public sealed class RelayTests
     public async Task Backend_dying_mid_connection_gives_the_client_1011()
     {
         await using var backend = await EchoBackend.StartAsync();
-        await using var proxy = await RelayProxy.StartAsync(backend.Endpoint, TestOptions);
+        await using var proxy = await RelayProxy.StartAsync(backend.Endpoint, TestOptions, Engine);
         using var ws = await ConnectAsync(proxy.WsUri("/echo"));
         var relay = await proxy.NextConnectionAsync();
 
@@ -186,7 +189,7 @@ public sealed class RelayTests
     public async Task Client_vanishing_sends_1001_to_the_backend()
     {
         await using var backend = await EchoBackend.StartAsync();
-        await using var proxy = await RelayProxy.StartAsync(backend.Endpoint, TestOptions);
+        await using var proxy = await RelayProxy.StartAsync(backend.Endpoint, TestOptions, Engine);
         var ws = await ConnectAsync(proxy.WsUri("/echo"));
         var relay = await proxy.NextConnectionAsync();
 
@@ -202,7 +205,7 @@ public sealed class RelayTests
     public async Task RequestClose_sends_code_and_reason_to_both_sides()
     {
         await using var backend = await EchoBackend.StartAsync();
-        await using var proxy = await RelayProxy.StartAsync(backend.Endpoint, TestOptions);
+        await using var proxy = await RelayProxy.StartAsync(backend.Endpoint, TestOptions, Engine);
         using var ws = await ConnectAsync(proxy.WsUri("/echo"));
         var relay = await proxy.NextConnectionAsync();
         await ws.SendAsync("ping"u8.ToArray(), WebSocketMessageType.Text, true, default);
@@ -228,7 +231,7 @@ public sealed class RelayTests
     public async Task Idle_connection_is_closed_with_1001()
     {
         await using var backend = await EchoBackend.StartAsync();
-        await using var proxy = await RelayProxy.StartAsync(backend.Endpoint, TestOptions with { IdleTimeout = TimeSpan.FromMilliseconds(300) });
+        await using var proxy = await RelayProxy.StartAsync(backend.Endpoint, TestOptions with { IdleTimeout = TimeSpan.FromMilliseconds(300) }, Engine);
         using var ws = await ConnectAsync(proxy.WsUri("/echo"));
         var relay = await proxy.NextConnectionAsync();
 
@@ -245,7 +248,7 @@ public sealed class RelayTests
     public async Task Slow_backend_pushes_back_on_the_client_instead_of_buffering()
     {
         await using var backend = await EchoBackend.StartAsync();
-        await using var proxy = await RelayProxy.StartAsync(backend.Endpoint, TestOptions with { MaxMessageBytes = 0 });
+        await using var proxy = await RelayProxy.StartAsync(backend.Endpoint, TestOptions with { MaxMessageBytes = 0 }, Engine);
         var ws = await ConnectAsync(proxy.WsUri("/silent"));
         var relay = await proxy.NextConnectionAsync();
 
@@ -270,6 +273,43 @@ public sealed class RelayTests
         ws.Dispose();
     }
 
+    [Fact]
+    public async Task A_first_frame_sent_with_the_upgrade_request_is_relayed()
+    {
+        await using var backend = await EchoBackend.StartAsync();
+        await using var proxy = await RelayProxy.StartAsync(backend.Endpoint, TestOptions, Engine);
+        var uri = proxy.WsUri("/echo");
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(uri.Host, uri.Port);
+        var stream = tcp.GetStream();
+
+        // A client that does not wait for the 101: its first frame comes in the same write as the request head, so the
+        // front has read it already (on the loop engine: the handed-over socket's leftover bytes).
+        byte[] request = [.. Encoding.ASCII.GetBytes($"GET /echo HTTP/1.1\r\nHost: {uri.Authority}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"),
+            .. Utf8ScannerTests.Frame(FrameHeader.Text, "early"u8.ToArray())];
+        await stream.WriteAsync(request);
+        var relay = await proxy.NextConnectionAsync();
+
+        var seen = new List<byte>();
+        var buffer = new byte[1024];
+        int headEnd;
+        while ((headEnd = seen.ToArray().AsSpan().IndexOf("\r\n\r\n"u8)) < 0 || seen.Count < headEnd + 4 + 7)
+        {
+            int n = await stream.ReadAsync(buffer).AsTask().WaitAsync(Wait);
+            Assert.NotEqual(0, n);
+            seen.AddRange(buffer[..n]);
+        }
+        Assert.StartsWith("HTTP/1.1 101 ", Encoding.ASCII.GetString(seen.ToArray(), 0, headEnd));
+        byte[] echo = [0x81, 0x05, .. "early"u8];
+        Assert.Equal(echo, seen.GetRange(headEnd + 4, seen.Count - headEnd - 4).ToArray());
+
+        await stream.WriteAsync(new byte[] { 0x88, 0x82, 1, 2, 3, 4, 0x03 ^ 1, 0xE8 ^ 2 }); // close 1000, masked
+        var result = await relay.Completion.WaitAsync(Wait);
+        Assert.Equal(new RelayResult(1000, "", RelayCloser.Client, null), result);
+        Assert.Equal(1, relay.Counters.MessagesIn); // after completion: the stream relay counts once its write returned
+    }
+
     private static async Task<ClientWebSocket> ConnectAsync(Uri uri)
     {
         var ws = new ClientWebSocket();
@@ -292,4 +332,14 @@ public sealed class RelayTests
             }
         }
     }
+}
+
+public sealed class RelayTestsOnStreamRelay : RelayTests
+{
+    protected override RelayEngine Engine => RelayEngine.Stream;
+}
+
+public sealed class RelayTestsOnSocketLoop : RelayTests
+{
+    protected override RelayEngine Engine => RelayEngine.Loop;
 }

@@ -260,7 +260,11 @@ internal sealed class LoopRelayConnection : IRelayConnection
         if (side.PendingClose is not { } request || side.CloseStarted || side.WriteClosed || side.Failed)
             return;
         var writer = side.Writer;
-        if (writer.HasPending || side.Inject is not null || (writer.Forwarding && writer.TargetMidFrame))
+        // Not `writer.Forwarding && writer.TargetMidFrame`: a writer that stopped forwarding inside a frame (invalid UTF-8
+        // found in a text frame's payload after its header went out) never reaches that frame's end, and a close frame
+        // written there would land inside the frame's payload and corrupt the stream. As the stream relay (which keeps
+        // such a side owned by its pump), that side gets no close frame; the close-handshake time-out drops it.
+        if (writer.HasPending || side.Inject is not null || writer.TargetMidFrame)
             return; // Flush or the writer's scan (at its next frame boundary) comes back here
         side.CloseStarted = true;
         StartInject(side, CloseFrame.Build(request.Code, request.Reason, masked: side.IsBackend), isClose: true, done: null);
