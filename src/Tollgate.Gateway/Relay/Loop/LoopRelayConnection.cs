@@ -25,7 +25,10 @@ internal sealed class LoopRelayConnection : IRelayConnection
     private readonly Side _backend;
     private readonly Flow _up;
     private readonly Flow _down;
-    private readonly TaskCompletionSource<RelayResult> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    // Continuations run inline on the loop thread when the connection ends: the gateway's only awaiter (its end-of-connection
+    // bookkeeping: registry, analytics, access log) is short and never blocks, and a thread-pool hop per connection costs
+    // a wake-up on a busy box. Awaiters must not block on this loop's work.
+    private readonly TaskCompletionSource<RelayResult> _completion = new();
     private readonly long _idleTicks;
     private readonly long _pingTicks;
     private readonly long _checkTicks;
