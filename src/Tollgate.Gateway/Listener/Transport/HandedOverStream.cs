@@ -12,7 +12,7 @@ internal sealed class HandedOverStream(Socket socket, byte[] leftover) : Network
 {
     private ReadOnlyMemory<byte> _unread = leftover;
 
-    Socket ISocketSource.Socket => socket;
+    Socket ISocketSource.Socket => Socket;
 
     public ReadOnlyMemory<byte> Leftover => leftover;
 

@@ -450,6 +450,13 @@ internal sealed class LoopRelayConnection : IRelayConnection
         }
     }
 
+    /// <summary>An unexpected error in this connection's code: drop both sides and report it.</summary>
+    internal void Fail(Exception e)
+    {
+        SetResult(new RelayResult(null, null, RelayCloser.Gateway, $"relay failed: {e.Message}"));
+        Finish();
+    }
+
     private void Finish()
     {
         if (_finished)

@@ -159,7 +159,16 @@ internal sealed unsafe class RelayLoop
                     continue;
                 }
                 var connection = _slots[(int)(token >> 1)];
-                connection?.OnEvents((int)(token & 1), events[i].Events);
+                if (connection is null)
+                    continue;
+                try
+                {
+                    connection.OnEvents((int)(token & 1), events[i].Events);
+                }
+                catch (Exception e)
+                {
+                    connection.Fail(e); // one connection's bug must not take the loop and its other connections down
+                }
             }
             RunTimers();
         }
@@ -192,7 +201,14 @@ internal sealed unsafe class RelayLoop
         while (_timers.TryPeek(out var connection, out var due) && due <= now)
         {
             _timers.Dequeue();
-            connection.OnTimer(due, now);
+            try
+            {
+                connection.OnTimer(due, now);
+            }
+            catch (Exception e)
+            {
+                connection.Fail(e);
+            }
         }
     }
 }
