@@ -287,7 +287,7 @@ internal sealed class RelayConnection : IRelayConnection
     private sealed record CloseRequest(ushort Code, string Reason);
 
     /// <summary>One end of the relay and who may write to it.</summary>
-    private sealed class Side(Stream stream, bool isBackend)
+    private sealed class Side(Stream stream, bool isBackend) : ICloseTarget
     {
         public readonly Stream Stream = stream;
         /// <summary>The gateway is the backend's client, so frames it makes for the backend are masked.</summary>
@@ -299,25 +299,16 @@ internal sealed class RelayConnection : IRelayConnection
         /// <summary>Set by the pump writing to this side: a message to it is half way through (between its fragments).</summary>
         public bool MidMessage;
         public string Name => IsBackend ? "backend" : "client";
+        public bool ClosePending => Volatile.Read(ref PendingClose) is not null;
     }
-
-    // Shape: hold the message at the start of the buffer for a while; Limit: a throttling close; Switch: the bytes
-    // scanned so far are to be forwarded (or dropped) and what follows is not.
-    private enum Stop : byte { None, Close, PendingClose, ProtocolError, MessageTooBig, Shape, Limit, Switch, InvalidUtf8 }
 
     /// <summary>Forwards one direction. The hot path: no allocation and no lock per chunk or message.</summary>
     private sealed class Pump(RelayConnection relay, Side source, Side target, long maxMessageBytes, ReadOnlyMemory<byte> leftover, IMessageGate? gate)
     {
-        private readonly IMessageGate? _gate = gate;
-        private bool _admitted;           // the message at the start of the buffer was held (shape) and may now go
-        private bool _dropping;           // the frames of the current data message are being dropped
-        private long _delayNs;
-        private string? _limitReason;
         private readonly bool _fromClient = !source.IsBackend;
-        private FrameScanner _scanner = new(fromClient: !source.IsBackend, maxMessageBytes,
-            checkUtf8: !source.IsBackend && relay._options.ValidateClientUtf8);
+        private readonly DirectionScan _scan = new(fromClient: !source.IsBackend, maxMessageBytes,
+            checkUtf8: !source.IsBackend && relay._options.ValidateClientUtf8, gate);
         private ReadOnlyMemory<byte> _leftover = leftover;
-        private bool _forwarding = true;  // false once the target takes no more frames: the source is then only drained to its close
         private bool _owning;             // holds target.WriteState == Writing across reads while a frame is half written
 
         public async Task RunAsync()
@@ -425,23 +416,23 @@ internal sealed class RelayConnection : IRelayConnection
                         window = buffer.AsMemory(0, filled);
                     }
 
-                    if (_forwarding && !_owning && Volatile.Read(ref target.WriteState) >= Closing)
+                    if (_scan.Forwarding && !_owning && Volatile.Read(ref target.WriteState) >= Closing)
                     {
-                        StopForwarding();
+                        _scan.StopForwarding();
                     }
 
-                    var stop = Scan(window.Span, out int end, out long payloadBytes, out int messages, out ushort? closeCode, out string? closeReason, out bool discard);
-                    if (stop == Stop.Close && _forwarding && !discard)
+                    var stop = _scan.Scan(window.Span, target, out int end, out long payloadBytes, out int messages, out ushort? closeCode, out string? closeReason, out bool discard);
+                    if (stop == ScanStop.Close && _scan.Forwarding && !discard)
                     {
                         // Recorded before the frame is forwarded: once it is, the other side's reply may race this pump.
                         relay.SetResult(new RelayResult(closeCode, closeReason, _fromClient ? RelayCloser.Client : RelayCloser.Backend, null));
                     }
 
-                    if (_forwarding && end > 0 && !discard)
+                    if (_scan.Forwarding && end > 0 && !discard)
                     {
                         if (!await TakeTargetAsync().ConfigureAwait(false))
                         {
-                            StopForwarding();
+                            _scan.StopForwarding();
                         }
                         else
                         {
@@ -461,13 +452,13 @@ internal sealed class RelayConnection : IRelayConnection
                             if (written)
                             {
                                 relay.Counters.Add(_fromClient, messages, payloadBytes);
-                                Volatile.Write(ref target.MidMessage, _scanner.InMessage);
-                                if (stop == Stop.Close)
+                                Volatile.Write(ref target.MidMessage, _scan.InMessage);
+                                if (stop == ScanStop.Close)
                                 {
                                     _owning = false;
                                     Volatile.Write(ref target.WriteState, Closed);
                                 }
-                                else if (_scanner.AtFrameBoundary)
+                                else if (_scan.AtFrameBoundary)
                                 {
                                     // Release, then look for a close requested meanwhile. The requester publishes first and
                                     // tries the same state next, both with full fences, so one of the two always sends it.
@@ -484,7 +475,7 @@ internal sealed class RelayConnection : IRelayConnection
 
                     if (direct)
                     {
-                        if (stop == Stop.None && !sequence.IsSingleSegment && (end < window.Length || window.IsEmpty))
+                        if (stop == ScanStop.None && !sequence.IsSingleSegment && (end < window.Length || window.IsEmpty))
                         {
                             // A header or control frame runs on into the next block: join them in the relay buffer and go on
                             // from there (the buffered path below) until it is drained.
@@ -500,8 +491,8 @@ internal sealed class RelayConnection : IRelayConnection
                             var consumed = sequence.GetPosition(end);
                             // Waiting for more only when everything here was scanned and more is needed; after a stop the
                             // rest comes back at once on the next read.
-                            pipe!.AdvanceTo(consumed, stop == Stop.None && sequence.IsSingleSegment ? sequence.End : consumed);
-                            if (stop == Stop.None && completed && end < sequence.Length)
+                            pipe!.AdvanceTo(consumed, stop == ScanStop.None && sequence.IsSingleSegment ? sequence.End : consumed);
+                            if (stop == ScanStop.None && completed && end < sequence.Length)
                             {
                                 await SourceEndedAsync(null).ConfigureAwait(false); // ended inside a frame header
                                 return;
@@ -511,31 +502,31 @@ internal sealed class RelayConnection : IRelayConnection
 
                     switch (stop)
                     {
-                        case Stop.Close:
+                        case ScanStop.Close:
                             relay.BeginClosing();
                             return; // nothing may follow a close frame (RFC 6455 5.5.1)
-                        case Stop.PendingClose:
+                        case ScanStop.PendingClose:
                             await relay.FlushCloseAsync(target).ConfigureAwait(false);
-                            StopForwarding();
+                            _scan.StopForwarding();
                             break;
-                        case Stop.ProtocolError or Stop.MessageTooBig or Stop.InvalidUtf8:
-                            if (!_forwarding)
+                        case ScanStop.ProtocolError or ScanStop.MessageTooBig or ScanStop.InvalidUtf8:
+                            if (!_scan.Forwarding)
                             {
                                 return; // even a lenient scan cannot step over this; the time-out ends the relay
                             }
                             await ViolationAsync(stop).ConfigureAwait(false);
-                            StopForwarding();
+                            _scan.StopForwarding();
                             break;
-                        case Stop.Shape:
+                        case ScanStop.Shape:
                             // Not reading this side meanwhile is the back-pressure: TCP pushes back on the sender.
-                            await Task.Delay(TimeSpan.FromTicks(Math.Max(1, _delayNs / 100)), token).ConfigureAwait(false);
-                            _admitted = true;
+                            await Task.Delay(TimeSpan.FromTicks(Math.Max(1, _scan.DelayNs / 100)), token).ConfigureAwait(false);
+                            _scan.Admit();
                             break;
-                        case Stop.Limit:
+                        case ScanStop.Limit:
                             // The close goes to the target now (this pump released it at the message boundary) and to the
                             // source at its next frame boundary; the held message and the rest are only drained.
-                            relay.CloseBoth(1008, _limitReason ?? "rate limit exceeded", $"throttled: {_limitReason}");
-                            StopForwarding();
+                            relay.CloseBoth(1008, _scan.LimitReason ?? "rate limit exceeded", $"throttled: {_scan.LimitReason}");
+                            _scan.StopForwarding();
                             break;
                     }
 
@@ -549,7 +540,7 @@ internal sealed class RelayConnection : IRelayConnection
                         buffer!.AsSpan(end, filled - end).CopyTo(buffer);
                         filled -= end;
                     }
-                    read = stop == Stop.None;
+                    read = stop == ScanStop.None;
                 }
             }
             catch (OperationCanceledException)
@@ -603,148 +594,18 @@ internal sealed class RelayConnection : IRelayConnection
             }
         }
 
-        /// <summary>Steps over frames up to the first event that needs action; <paramref name="end"/> is where it stopped.</summary>
-        /// <remarks>
-        /// With a gate, <paramref name="discard"/> says whether the bytes up to <paramref name="end"/> are the frames of a
-        /// dropped message (not forwarded); a run of forwarded bytes and a run of dropped ones never mix in one scan.
-        /// </remarks>
-        private Stop Scan(ReadOnlySpan<byte> data, out int end, out long payloadBytes, out int messages, out ushort? closeCode, out string? closeReason, out bool discard)
-        {
-            int pos = 0;
-            payloadBytes = 0;
-            messages = 0;
-            closeCode = null;
-            closeReason = null;
-            discard = _dropping && NextIsDroppedData(data);
-            var stop = Stop.None;
-            while (pos < data.Length)
-            {
-                if (_forwarding && _scanner.AtFrameBoundary && Volatile.Read(ref target.PendingClose) is not null)
-                {
-                    stop = Stop.PendingClose;
-                    break;
-                }
-                if (_dropping && !discard && pos > 0 && NextIsDroppedData(data[pos..]))
-                {
-                    stop = Stop.Switch;
-                    break;
-                }
-                var ev = _scanner.Next(data[pos..], out int consumed, out var header, out bool messageEnded);
-                if (ev == FrameEvent.NeedMore)
-                {
-                    break;
-                }
-                if (ev == FrameEvent.ProtocolError)
-                {
-                    stop = Stop.ProtocolError;
-                    break;
-                }
-                if (ev == FrameEvent.MessageTooBig)
-                {
-                    stop = Stop.MessageTooBig;
-                    break;
-                }
-                if (ev == FrameEvent.InvalidUtf8)
-                {
-                    stop = Stop.InvalidUtf8;
-                    break;
-                }
-                if (discard)
-                {
-                    if (ev == FrameEvent.Control)
-                    {
-                        stop = Stop.Switch; // not consumed: control frames in a dropped message still go through
-                        break;
-                    }
-                    pos += consumed;
-                    if (messageEnded)
-                    {
-                        _dropping = false;
-                        stop = Stop.Switch;
-                        break;
-                    }
-                    continue;
-                }
-                if (ev == FrameEvent.DataHeader && _gate is not null && _forwarding)
-                {
-                    if (header.Opcode != FrameHeader.Continuation)
-                    {
-                        if (_admitted)
-                        {
-                            _admitted = false;
-                        }
-                        else
-                        {
-                            var decision = _gate.OnMessage(header.PayloadLength, out _delayNs, out _limitReason);
-                            if (decision != GateDecision.Pass)
-                            {
-                                // Back to just before this header: it is held, dropped or never sent.
-                                _scanner.UndoMessageStart();
-                                stop = decision switch
-                                {
-                                    GateDecision.Delay => Stop.Shape,
-                                    GateDecision.Drop => Stop.Switch,
-                                    _ => Stop.Limit,
-                                };
-                                _dropping = decision == GateDecision.Drop;
-                                break;
-                            }
-                        }
-                    }
-                    else
-                    {
-                        _gate.OnFrame(header.PayloadLength);
-                    }
-                }
-                if (ev == FrameEvent.Payload)
-                {
-                    payloadBytes += consumed;
-                }
-                if (messageEnded)
-                {
-                    messages++;
-                }
-                if (ev == FrameEvent.Control && header.Opcode == FrameHeader.Close)
-                {
-                    CloseFrame.Read(data.Slice(pos, consumed), header, out closeCode, out closeReason);
-                    pos += consumed;
-                    stop = Stop.Close;
-                    break;
-                }
-                pos += consumed;
-            }
-            end = pos;
-            return stop;
-        }
-
-        /// <summary>While dropping: whether the bytes at the start of <paramref name="data"/> belong to the dropped message (not a control frame).</summary>
-        private bool NextIsDroppedData(ReadOnlySpan<byte> data)
-        {
-            if (!_scanner.AtFrameBoundary)
-            {
-                return true;
-            }
-            return FrameHeader.TryParse(data, out var header) == OperationStatus.Done && !header.IsControl;
-        }
-
-        private void StopForwarding()
-        {
-            _forwarding = false;
-            _scanner.Lenient = true;
-        }
-
         /// <summary>The source hung up (EOF or reset) without a close frame.</summary>
         private Task SourceEndedAsync(string? error)
         {
             Volatile.Write(ref source.WriteState, Closed);
-            if (!_forwarding)
+            if (!_scan.Forwarding)
             {
                 return Task.CompletedTask; // the target already has its close frame
             }
             relay.SetResult(new RelayResult(1006, null, _fromClient ? RelayCloser.Client : RelayCloser.Backend,
                 error is null ? $"{source.Name} closed the connection without a close frame" : $"{source.Name} connection failed: {error}"));
             relay.BeginClosing();
-            if (!_scanner.AtFrameBoundary)
+            if (!_scan.AtFrameBoundary)
             {
                 relay.Abort(); // half a frame went out: no close frame can follow it, just drop both connections
                 return Task.CompletedTask;
@@ -758,7 +619,7 @@ internal sealed class RelayConnection : IRelayConnection
         private Task TargetFailedAsync(string error)
         {
             Volatile.Write(ref target.WriteState, Closed);
-            StopForwarding();
+            _scan.StopForwarding();
             relay.SetResult(new RelayResult(1006, null, _fromClient ? RelayCloser.Backend : RelayCloser.Client, $"{target.Name} connection failed: {error}"));
             relay.BeginClosing();
             // Not awaited: the source's own pump may be writing to it, and this pump must go on draining it.
@@ -769,13 +630,13 @@ internal sealed class RelayConnection : IRelayConnection
         }
 
         /// <summary>The source broke a limit or the framing rules: 1009/1007/1002 to it, and the target learns the connection is going away.</summary>
-        private async Task ViolationAsync(Stop stop)
+        private async Task ViolationAsync(ScanStop stop)
         {
-            bool tooBig = stop == Stop.MessageTooBig;
+            bool tooBig = stop == ScanStop.MessageTooBig;
             var (code, reason, error) = stop switch
             {
-                Stop.MessageTooBig => ((ushort)1009, "message too big", $"{source.Name} sent a message over {maxMessageBytes} bytes"),
-                Stop.InvalidUtf8 => ((ushort)1007, "invalid UTF-8 in a text message", $"{source.Name} sent a text message that is not UTF-8"),
+                ScanStop.MessageTooBig => ((ushort)1009, "message too big", $"{source.Name} sent a message over {maxMessageBytes} bytes"),
+                ScanStop.InvalidUtf8 => ((ushort)1007, "invalid UTF-8 in a text message", $"{source.Name} sent a text message that is not UTF-8"),
                 _ => ((ushort)1002, "protocol error", $"{source.Name} sent an invalid frame"),
             };
             relay.SetResult(new RelayResult(code, reason, RelayCloser.Gateway, error));
@@ -789,7 +650,7 @@ internal sealed class RelayConnection : IRelayConnection
             }
             else if (_fromClient)
             {
-                await relay.RequestCloseAsync(target, 1001, stop == Stop.InvalidUtf8 ? "client sent invalid UTF-8" : "client protocol error").ConfigureAwait(false);
+                await relay.RequestCloseAsync(target, 1001, stop == ScanStop.InvalidUtf8 ? "client sent invalid UTF-8" : "client protocol error").ConfigureAwait(false);
             }
             else
             {

@@ -411,21 +411,21 @@ internal sealed class LoopRelayConnection : IRelayConnection
     }
 
     /// <summary>The source broke a limit or the framing rules: 1009/1007/1002 to it, and the target learns the connection is going away.</summary>
-    private void Violation(Flow flow, Stop stop)
+    private void Violation(Flow flow, ScanStop stop)
     {
         var (code, reason, error) = stop switch
         {
-            Stop.MessageTooBig => ((ushort)1009, "message too big", $"{flow.Source.Name} sent a message over {flow.MaxMessageBytes} bytes"),
-            Stop.InvalidUtf8 => ((ushort)1007, "invalid UTF-8 in a text message", $"{flow.Source.Name} sent a text message that is not UTF-8"),
+            ScanStop.MessageTooBig => ((ushort)1009, "message too big", $"{flow.Source.Name} sent a message over {flow.MaxMessageBytes} bytes"),
+            ScanStop.InvalidUtf8 => ((ushort)1007, "invalid UTF-8 in a text message", $"{flow.Source.Name} sent a text message that is not UTF-8"),
             _ => ((ushort)1002, "protocol error", $"{flow.Source.Name} sent an invalid frame"),
         };
         SetResult(new RelayResult(code, reason, RelayCloser.Gateway, error));
         BeginClosing();
         RequestCloseOn(flow.Source, code, reason);
-        if (stop == Stop.MessageTooBig)
+        if (stop == ScanStop.MessageTooBig)
             RequestCloseOn(flow.Target, 1001, $"{flow.Source.Name} message too big");
         else if (flow.FromClient)
-            RequestCloseOn(flow.Target, 1001, stop == Stop.InvalidUtf8 ? "client sent invalid UTF-8" : "client protocol error");
+            RequestCloseOn(flow.Target, 1001, stop == ScanStop.InvalidUtf8 ? "client sent invalid UTF-8" : "client protocol error");
         else
             RequestCloseOn(flow.Target, 1011, "backend protocol error");
     }
@@ -484,7 +484,7 @@ internal sealed class LoopRelayConnection : IRelayConnection
     private sealed record CloseRequest(ushort Code, string Reason);
 
     /// <summary>One socket: its readiness as epoll last told it, and what the gateway itself has to write to it.</summary>
-    private sealed class Side(Socket socket, bool isBackend)
+    private sealed class Side(Socket socket, bool isBackend) : ICloseTarget
     {
         public readonly Socket Socket = socket;
         public readonly int Fd = (int)socket.Handle;
@@ -505,9 +505,8 @@ internal sealed class LoopRelayConnection : IRelayConnection
         public bool InjectIsClose;
         public TaskCompletionSource<bool>? InjectDone;
         public string Name => IsBackend ? "backend" : "client";
+        public bool ClosePending => PendingClose is not null;
     }
-
-    private enum Stop : byte { None, Close, PendingClose, ProtocolError, MessageTooBig, Shape, Limit, Switch, InvalidUtf8 }
 
     private enum Step : byte { Continue, Wait, NeedMore }
 
@@ -518,13 +517,8 @@ internal sealed class LoopRelayConnection : IRelayConnection
         public readonly Side Target = target;
         public readonly long MaxMessageBytes = maxMessageBytes;
         public readonly bool FromClient = !source.IsBackend;
-        private readonly IMessageGate? _gate = gate;
-        private FrameScanner _scanner = new(fromClient: !source.IsBackend, maxMessageBytes, checkUtf8 && !source.IsBackend);
+        private readonly DirectionScan _scan = new(fromClient: !source.IsBackend, maxMessageBytes, checkUtf8 && !source.IsBackend, gate);
         private byte[]? _leftover = leftover.Length > 0 ? leftover : null;
-        private bool _admitted;
-        private bool _dropping;
-        private long _delayNs;
-        private string? _limitReason;
         private long _resumeAt;
         private bool _paused;
         private bool _needMore;
@@ -535,7 +529,7 @@ internal sealed class LoopRelayConnection : IRelayConnection
         private int _sendEnd;
         private bool _closeInPending;
 
-        public bool Forwarding = true;
+        public bool Forwarding => _scan.Forwarding;
         /// <summary>Its source sent its close frame, hung up, or can no longer be scanned: it is not read any more.</summary>
         public bool Done;
         /// <summary>The bytes relayed to the target so far end inside a frame / between a message's fragments.</summary>
@@ -560,7 +554,7 @@ internal sealed class LoopRelayConnection : IRelayConnection
             if (_paused && now >= _resumeAt)
             {
                 _paused = false;
-                _admitted = true;
+                _scan.Admit();
                 relay.Progress();
             }
         }
@@ -571,11 +565,7 @@ internal sealed class LoopRelayConnection : IRelayConnection
                 relay.WakeAt(_resumeAt);
         }
 
-        public void StopForwarding()
-        {
-            Forwarding = false;
-            _scanner.Lenient = true;
-        }
+        public void StopForwarding() => _scan.StopForwarding();
 
         public void DropPending()
         {
@@ -686,9 +676,9 @@ internal sealed class LoopRelayConnection : IRelayConnection
         {
             if (Forwarding && (Target.WriteClosed || Target.Failed || Target.CloseStarted) && !TargetMidFrame)
                 StopForwarding();
-            var stop = Scan(_buffer.AsSpan(_scanPos, _filled - _scanPos), out int end, out long payloadBytes, out int messages,
+            var stop = _scan.Scan(_buffer.AsSpan(_scanPos, _filled - _scanPos), Target, out int end, out long payloadBytes, out int messages,
                 out ushort? closeCode, out string? closeReason, out bool discard);
-            if (stop == Stop.Close && Forwarding && !discard)
+            if (stop == ScanStop.Close && Forwarding && !discard)
             {
                 // Recorded before the frame is forwarded: once it is, the other side's reply may follow at once.
                 relay.SetResult(new RelayResult(closeCode, closeReason, FromClient ? RelayCloser.Client : RelayCloser.Backend, null));
@@ -698,9 +688,9 @@ internal sealed class LoopRelayConnection : IRelayConnection
                 relay.Counters.Add(FromClient, messages, payloadBytes);
                 _sendPos = _scanPos;
                 _sendEnd = _scanPos + end;
-                _closeInPending = stop == Stop.Close;
-                TargetMidFrame = !_scanner.AtFrameBoundary;
-                TargetMidMessage = _scanner.InMessage;
+                _closeInPending = stop == ScanStop.Close;
+                TargetMidFrame = !_scan.AtFrameBoundary;
+                TargetMidMessage = _scan.InMessage;
             }
             _scanPos += end;
             if (end > 0)
@@ -710,24 +700,24 @@ internal sealed class LoopRelayConnection : IRelayConnection
 
             switch (stop)
             {
-                case Stop.None:
+                case ScanStop.None:
                     if (_scanPos < _filled)
                     {
                         _needMore = true; // a header or control frame runs on past what was read
                         return Step.NeedMore;
                     }
                     return Step.Continue;
-                case Stop.Close:
+                case ScanStop.Close:
                     Done = true; // nothing may follow a close frame (RFC 6455 5.5.1)
                     relay.BeginClosing();
                     relay.Progress();
                     return Step.Wait;
-                case Stop.PendingClose:
+                case ScanStop.PendingClose:
                     relay.TrySendClose(Target);
                     StopForwarding();
                     relay.Progress();
                     return Step.Continue;
-                case Stop.ProtocolError or Stop.MessageTooBig or Stop.InvalidUtf8:
+                case ScanStop.ProtocolError or ScanStop.MessageTooBig or ScanStop.InvalidUtf8:
                     if (!Forwarding)
                     {
                         Done = true; // even a lenient scan cannot step over this; the close time-out ends the relay
@@ -737,15 +727,15 @@ internal sealed class LoopRelayConnection : IRelayConnection
                     relay.Violation(this, stop);
                     StopForwarding();
                     return Step.Continue;
-                case Stop.Shape:
+                case ScanStop.Shape:
                     // Not reading this side meanwhile is the back-pressure: TCP pushes back on the sender.
                     _paused = true;
-                    _resumeAt = RelayLoop.Now + Math.Max(1, _delayNs * System.Diagnostics.Stopwatch.Frequency / 1_000_000_000);
+                    _resumeAt = RelayLoop.Now + Math.Max(1, _scan.DelayNs * System.Diagnostics.Stopwatch.Frequency / 1_000_000_000);
                     relay.WakeAt(_resumeAt);
                     relay.Progress();
                     return Step.Wait;
-                case Stop.Limit:
-                    relay.CloseBoth(1008, _limitReason ?? "rate limit exceeded", $"throttled: {_limitReason}");
+                case ScanStop.Limit:
+                    relay.CloseBoth(1008, _scan.LimitReason ?? "rate limit exceeded", $"throttled: {_scan.LimitReason}");
                     StopForwarding();
                     relay.Progress();
                     return Step.Continue;
@@ -753,112 +743,5 @@ internal sealed class LoopRelayConnection : IRelayConnection
                     return Step.Continue;
             }
         }
-
-        /// <summary>Steps over frames up to the first event that needs action; the same rules as the stream relay's scan.</summary>
-        private Stop Scan(ReadOnlySpan<byte> data, out int end, out long payloadBytes, out int messages, out ushort? closeCode, out string? closeReason, out bool discard)
-        {
-            int pos = 0;
-            payloadBytes = 0;
-            messages = 0;
-            closeCode = null;
-            closeReason = null;
-            discard = _dropping && NextIsDroppedData(data);
-            var stop = Stop.None;
-            while (pos < data.Length)
-            {
-                if (Forwarding && _scanner.AtFrameBoundary && Target.PendingClose is not null)
-                {
-                    stop = Stop.PendingClose;
-                    break;
-                }
-                if (_dropping && !discard && pos > 0 && NextIsDroppedData(data[pos..]))
-                {
-                    stop = Stop.Switch;
-                    break;
-                }
-                var ev = _scanner.Next(data[pos..], out int consumed, out var header, out bool messageEnded);
-                if (ev == FrameEvent.NeedMore)
-                    break;
-                if (ev == FrameEvent.ProtocolError)
-                {
-                    stop = Stop.ProtocolError;
-                    break;
-                }
-                if (ev == FrameEvent.MessageTooBig)
-                {
-                    stop = Stop.MessageTooBig;
-                    break;
-                }
-                if (ev == FrameEvent.InvalidUtf8)
-                {
-                    stop = Stop.InvalidUtf8;
-                    break;
-                }
-                if (discard)
-                {
-                    if (ev == FrameEvent.Control)
-                    {
-                        stop = Stop.Switch; // not consumed: control frames in a dropped message still go through
-                        break;
-                    }
-                    pos += consumed;
-                    if (messageEnded)
-                    {
-                        _dropping = false;
-                        stop = Stop.Switch;
-                        break;
-                    }
-                    continue;
-                }
-                if (ev == FrameEvent.DataHeader && _gate is not null && Forwarding)
-                {
-                    if (header.Opcode != FrameHeader.Continuation)
-                    {
-                        if (_admitted)
-                        {
-                            _admitted = false;
-                        }
-                        else
-                        {
-                            var decision = _gate.OnMessage(header.PayloadLength, out _delayNs, out _limitReason);
-                            if (decision != GateDecision.Pass)
-                            {
-                                // Back to just before this header: it is held, dropped or never sent.
-                                _scanner.UndoMessageStart();
-                                stop = decision switch
-                                {
-                                    GateDecision.Delay => Stop.Shape,
-                                    GateDecision.Drop => Stop.Switch,
-                                    _ => Stop.Limit,
-                                };
-                                _dropping = decision == GateDecision.Drop;
-                                break;
-                            }
-                        }
-                    }
-                    else
-                    {
-                        _gate.OnFrame(header.PayloadLength);
-                    }
-                }
-                if (ev == FrameEvent.Payload)
-                    payloadBytes += consumed;
-                if (messageEnded)
-                    messages++;
-                if (ev == FrameEvent.Control && header.Opcode == FrameHeader.Close)
-                {
-                    CloseFrame.Read(data.Slice(pos, consumed), header, out closeCode, out closeReason);
-                    pos += consumed;
-                    stop = Stop.Close;
-                    break;
-                }
-                pos += consumed;
-            }
-            end = pos;
-            return stop;
-        }
-
-        private bool NextIsDroppedData(ReadOnlySpan<byte> data) =>
-            !_scanner.AtFrameBoundary || (FrameHeader.TryParse(data, out var header) == System.Buffers.OperationStatus.Done && !header.IsControl);
     }
 }
