@@ -45,6 +45,30 @@ public sealed class RelayEngineTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_plain_client_to_a_wss_backend_is_relayed_over_the_handed_over_socket()
+    {
+        // The client's socket is handed over after the 101, but the backend is TLS: the stream relay carries it.
+        await using var backend = new TlsEchoBackend();
+        await using var server = new TollgateServer();
+        server.ExtraArgs.Add("--backend-accept-any-certificate");
+        await server.StartAsync();
+        using var client = new TollgateClient(server);
+        var p = await Scenario.ProvisionAsync(server, client, endpoint: backend.Endpoint);
+
+        using var ws = await GatewayClient.ConnectAsync(p.GatewayUrl, p.Token.AccessToken);
+        await GatewayClient.AssertEchoAsync(ws, "to a wss:// backend");
+        var big = new byte[200_000];
+        Random.Shared.NextBytes(big);
+        await ws.SendAsync(big, WebSocketMessageType.Binary, true, CancellationToken.None);
+        var (type, data) = await GatewayClient.ReceiveMessageAsync(ws);
+        Assert.Equal(WebSocketMessageType.Binary, type);
+        Assert.Equal(big, data);
+        using (var cts = new CancellationTokenSource(GatewayClient.Timeout))
+            await ws.CloseAsync((WebSocketCloseStatus)4003, "tls backend done", cts.Token);
+        Assert.Equal((WebSocketCloseStatus)4003, ws.CloseStatus);
+    }
+
+    [Fact]
     public async Task A_gateway_that_shuts_down_sends_1001_to_a_loop_relayed_client()
     {
         await using var server = new TollgateServer();
