@@ -29,10 +29,4 @@ internal static class WebSocketRelay
         }
         return new RelayConnection(client, backend, backendLeftover, options, counters, abort, upstreamGate, downstreamGate);
     }
-
-    /// <summary>Relays until both sides are closed; see <see cref="Start"/>.</summary>
-    public static Task<RelayResult> RunAsync(
-        Stream client, Stream backend, ReadOnlyMemory<byte> backendLeftover,
-        RelayOptions options, RelayCounters counters, CancellationToken abort) =>
-        Start(client, backend, backendLeftover, options, counters, abort).Completion;
 }

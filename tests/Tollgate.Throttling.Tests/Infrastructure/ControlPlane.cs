@@ -1,74 +1,18 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Net.Security;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Xunit.Abstractions;
 
 namespace Tollgate.Throttling.Tests.Infrastructure;
 
-/// <summary>REST client for the control plane of one test server (docs/rest-api.md), as JSON nodes.</summary>
-public sealed class ControlPlane : IDisposable
+/// <summary>REST client for the control plane of one test server, with the plan and subscription shortcuts the throttling tests use.</summary>
+public sealed class ControlPlane(TollgateServer server) : JsonRest(server.HttpsBase)
 {
-    private readonly TollgateServer _server;
-
-    public ControlPlane(TollgateServer server)
-    {
-        _server = server;
-        var handler = new SocketsHttpHandler
-        {
-            SslOptions = new SslClientAuthenticationOptions
-            {
-                // The server's certificate is self-signed; these servers are on loopback only.
-                RemoteCertificateValidationCallback = (_, _, _, _) => true,
-            },
-        };
-        Http = new HttpClient(handler) { BaseAddress = server.HttpsBase, Timeout = TimeSpan.FromSeconds(30) };
-    }
-
-    public HttpClient Http { get; }
-
-    public void Dispose() => Http.Dispose();
-
-    public async Task<string> UserTokenAsync(string user, string password)
-    {
-        using var response = await Http.PostAsync("oauth2/token", new FormUrlEncodedContent(new Dictionary<string, string>
-        {
-            ["grant_type"] = "password", ["username"] = user, ["password"] = password,
-        }));
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.True(response.IsSuccessStatusCode, $"password grant for {user}: {(int)response.StatusCode} {body}");
-        return JsonNode.Parse(body)!["access_token"]!.GetValue<string>();
-    }
+    private readonly TollgateServer _server = server;
 
     public Task<string> AdminTokenAsync() => UserTokenAsync(_server.AdminUser, _server.AdminPassword);
-
-    public async Task<(HttpStatusCode Status, JsonNode? Body)> SendAsync(HttpMethod method, string path, string? bearer, object? body = null)
-    {
-        using var request = new HttpRequestMessage(method, path.TrimStart('/'));
-        if (bearer is not null)
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
-        if (body is not null)
-            request.Content = body is JsonNode node
-                ? new StringContent(node.ToJsonString(), System.Text.Encoding.UTF8, "application/json")
-                : JsonContent.Create(body, body.GetType(), options: new JsonSerializerOptions(JsonSerializerDefaults.Web));
-        using var response = await Http.SendAsync(request);
-        var text = await response.Content.ReadAsStringAsync();
-        JsonNode? json = null;
-        if (text.Length > 0)
-        {
-            try { json = JsonNode.Parse(text); } catch (JsonException) { json = JsonValue.Create(text); }
-        }
-        return (response.StatusCode, json);
-    }
-
-    public async Task<JsonNode> ExpectAsync(HttpMethod method, string path, string? bearer, object? body, HttpStatusCode expected)
-    {
-        var (status, json) = await SendAsync(method, path, bearer, body);
-        Assert.True(status == expected, $"{method} {path}: expected {(int)expected}, got {(int)status}: {json?.ToJsonString()}");
-        return json!;
-    }
 
     /// <summary>Creates a plan through <c>POST /api/admin/plans</c> (the contract).</summary>
     public Task<JsonNode> CreatePlanAsync(string admin, object plan) =>

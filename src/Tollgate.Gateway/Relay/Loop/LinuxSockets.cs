@@ -9,7 +9,7 @@ internal static unsafe class LinuxSockets
     public const int EPOLL_CTL_ADD = 1, EPOLL_CTL_DEL = 2;
     public const int EPOLL_CLOEXEC = 0x80000, EFD_CLOEXEC = 0x80000, EFD_NONBLOCK = 0x800;
     public const int MSG_DONTWAIT = 0x40, MSG_NOSIGNAL = 0x4000;
-    public const int EAGAIN = 11, EINTR = 4, ENOENT = 2;
+    public const int EAGAIN = 11, EINTR = 4;
 
     /// <summary>x86-64 only: there the kernel's epoll_event is packed (12 bytes); other architectures use the stream relay.</summary>
     public static bool IsSupported { get; } = OperatingSystem.IsLinux() && RuntimeInformation.ProcessArchitecture == Architecture.X64;
@@ -29,8 +29,6 @@ internal static unsafe class LinuxSockets
     [DllImport("libc", SetLastError = true)] public static extern nint write(int fd, void* buf, nint count);
     [DllImport("libc", SetLastError = true)] public static extern nint recv(int fd, byte* buf, nint len, int flags);
     [DllImport("libc", SetLastError = true)] public static extern nint send(int fd, byte* buf, nint len, int flags);
-    [DllImport("libc", SetLastError = true)] public static extern int close(int fd);
-    [DllImport("libc")] public static extern int sched_yield();
 
     public static int Errno => Marshal.GetLastPInvokeError();
 

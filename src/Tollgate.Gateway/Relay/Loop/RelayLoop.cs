@@ -23,7 +23,6 @@ internal sealed unsafe class RelayLoop
     private readonly Stack<int> _freeSlots = new();
     private readonly PriorityQueue<LoopRelayConnection, long> _timers = new();
     private readonly Stack<byte[]> _buffers = new();
-    private int _connections;
 
     public RelayLoop(int index)
     {
@@ -43,9 +42,6 @@ internal sealed unsafe class RelayLoop
     /// <summary>The loop's own descriptors (never touched by <see cref="ForeignEpollRegistrations"/>).</summary>
     public int EpollFd => _epfd;
     public int WakeFd => _wakeFd;
-
-    /// <summary>Connections this loop owns now (read from other threads for balancing; approximate).</summary>
-    public int Connections => Volatile.Read(ref _connections);
 
     /// <summary>Runs <paramref name="command"/> on the loop's thread, soon.</summary>
     public void Post(Action command)
@@ -81,7 +77,6 @@ internal sealed unsafe class RelayLoop
             slot = _slots.Count;
             _slots.Add(connection);
         }
-        Interlocked.Increment(ref _connections);
         Add(clientFd, (ulong)slot << 1);
         Add(backendFd, ((ulong)slot << 1) | 1);
         return slot;
@@ -104,7 +99,6 @@ internal sealed unsafe class RelayLoop
         LinuxSockets.epoll_ctl(_epfd, LinuxSockets.EPOLL_CTL_DEL, backendFd, null);
         _slots[slot] = null;
         _freeSlots.Push(slot);
-        Interlocked.Decrement(ref _connections);
     }
 
     /// <summary>A pinned buffer of <see cref="RelayOptions.BufferSize"/>'s default size, taken only while bytes are in flight.</summary>
@@ -122,8 +116,6 @@ internal sealed unsafe class RelayLoop
             _buffers.Push(buffer);
     }
 
-    private static readonly bool YieldFirst = Environment.GetEnvironmentVariable("TOLLGATE_RELAY_YIELD") == "1";
-
     private static readonly int Pooled = new RelayOptions().BufferSize;
 
     private void Run()
@@ -138,12 +130,7 @@ internal sealed unsafe class RelayLoop
                 var left = due - Stopwatch.GetTimestamp();
                 timeout = left <= 0 ? 0 : (int)Math.Min((left * 1000 + Stopwatch.Frequency - 1) / Stopwatch.Frequency, int.MaxValue);
             }
-            int n = LinuxSockets.epoll_wait(_epfd, events, MaxEvents, YieldFirst ? 0 : timeout);
-            if (n == 0 && YieldFirst && timeout != 0)
-            {
-                LinuxSockets.sched_yield();
-                n = LinuxSockets.epoll_wait(_epfd, events, MaxEvents, timeout);
-            }
+            int n = LinuxSockets.epoll_wait(_epfd, events, MaxEvents, timeout);
             if (n < 0)
             {
                 if (LinuxSockets.Errno == LinuxSockets.EINTR)
