@@ -77,8 +77,16 @@ internal sealed unsafe class RelayLoop
             slot = _slots.Count;
             _slots.Add(connection);
         }
-        Add(clientFd, (ulong)slot << 1);
-        Add(backendFd, ((ulong)slot << 1) | 1);
+        try
+        {
+            Add(clientFd, (ulong)slot << 1);
+            Add(backendFd, ((ulong)slot << 1) | 1);
+        }
+        catch
+        {
+            Unregister(slot, clientFd, backendFd); // a socket already gone: leave no slot or registration behind
+            throw;
+        }
         return slot;
     }
 
