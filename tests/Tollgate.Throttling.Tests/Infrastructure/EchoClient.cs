@@ -68,9 +68,13 @@ public sealed class EchoClient : IAsyncDisposable
                 await Task.Delay(TimeSpan.FromSeconds(wait));
             if (_ws.State != WebSocketState.Open)
                 return;
+            SentAt.Add(Now);
             await SendAsync($"m{first + i}");
         }
     }
+
+    /// <summary>When each paced message really went (seconds on <see cref="Now"/>): a late timer on a busy machine bunches them.</summary>
+    public List<double> SentAt { get; } = [];
 
     /// <summary>Waits until <paramref name="count"/> echoes arrived, or until none came for <paramref name="quiet"/>.</summary>
     public async Task<int> WaitForEchoesAsync(int count, TimeSpan quiet, TimeSpan max)
