@@ -67,17 +67,7 @@ public sealed class InspectBackend : IAsyncDisposable
             });
             await ws.SendAsync(Encoding.UTF8.GetBytes(report), WebSocketMessageType.Text, true, _stop.Token);
 
-            var buffer = new byte[16 * 1024];
-            while (true)
-            {
-                var r = await ws.ReceiveAsync(buffer, _stop.Token);
-                if (r.MessageType == WebSocketMessageType.Close)
-                {
-                    await ws.CloseOutputAsync(r.CloseStatus ?? WebSocketCloseStatus.NormalClosure, r.CloseStatusDescription, _stop.Token);
-                    return;
-                }
-                await ws.SendAsync(buffer.AsMemory(0, r.Count), r.MessageType, r.EndOfMessage, _stop.Token);
-            }
+            await WebSocketEcho.RunAsync(ws, 16 * 1024, _stop.Token);
         }
         catch (Exception e) when (e is WebSocketException or OperationCanceledException or HttpListenerException or IOException or ObjectDisposedException)
         {

@@ -60,17 +60,7 @@ public sealed class TlsEchoBackend : IAsyncDisposable
             await ssl.WriteAsync(Encoding.ASCII.GetBytes(
                 $"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"));
             using var ws = WebSocket.CreateFromStream(ssl, isServer: true, subProtocol: null, keepAliveInterval: Timeout.InfiniteTimeSpan);
-            var buffer = new byte[64 * 1024];
-            while (true)
-            {
-                var r = await ws.ReceiveAsync(buffer, _stop.Token);
-                if (r.MessageType == WebSocketMessageType.Close)
-                {
-                    await ws.CloseOutputAsync(r.CloseStatus ?? WebSocketCloseStatus.NormalClosure, r.CloseStatusDescription, _stop.Token);
-                    return;
-                }
-                await ws.SendAsync(buffer.AsMemory(0, r.Count), r.MessageType, r.EndOfMessage, _stop.Token);
-            }
+            await WebSocketEcho.RunAsync(ws, 64 * 1024, _stop.Token);
         }
         catch (Exception e) when (e is IOException or WebSocketException or OperationCanceledException or System.Security.Authentication.AuthenticationException)
         {
