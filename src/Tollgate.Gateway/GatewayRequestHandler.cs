@@ -123,7 +123,9 @@ internal sealed class GatewayRequestHandler(
     {
         var request = BackendRequestFactory.Create(http, match.Route, endpoint, match.Rest, credentials, identity, backendHeaders,
             callerTokens.Issue(match.Route, identity));
-        var backend = await backends.ConnectAsync(request, options.BackendConnectTimeout, http.RequestAborted);
+        // The socket-loop front connects ws:// backends on its own thread; any other request uses .NET's sockets.
+        var dialer = http.Features.Get<IBackendDialer>() ?? backends;
+        var backend = await dialer.ConnectAsync(request, options.BackendConnectTimeout, http.RequestAborted);
         var backendMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds - authMs;
         if (backend.Outcome != BackendOutcome.Upgraded)
         {

@@ -11,9 +11,11 @@ namespace Tollgate.Gateway.Backend;
 /// gets the raw stream (frames are relayed, never re-encoded) and the backend's 101 headers to pass on.
 /// Thread-safe; one instance can serve all connections.
 /// </summary>
-internal sealed class BackendConnector(BackendOptions? options = null)
+internal sealed class BackendConnector(BackendOptions? options = null) : IBackendDialer
 {
     private readonly BackendOptions _options = options ?? new BackendOptions();
+
+    public BackendOptions Options => _options;
 
     /// <summary>Connects and upgrades. Throws <see cref="OperationCanceledException"/> only when <paramref name="ct"/> is cancelled.</summary>
     public async Task<BackendHandshakeResult> ConnectAsync(BackendRequest request, TimeSpan connectTimeout, CancellationToken ct)
@@ -128,43 +130,56 @@ internal sealed class BackendConnector(BackendOptions? options = null)
         static async Task<BackendHandshakeResult> ReadHeadAsync(Stream s, Memory<byte> buffer, CancellationToken token)
         {
             int filled = 0;
-            int headEnd;
-            while ((headEnd = HttpResponseHead.FindEnd(buffer.Span[..filled])) < 0)
+            BackendHandshakeResult? result;
+            while ((result = Interpret(buffer.Span, filled, s)) is null)
             {
-                if (filled == buffer.Length)
-                {
-                    return BackendHandshakeResult.Refused(502, $"backend response header exceeds {buffer.Length} bytes");
-                }
                 int n = await s.ReadAsync(buffer[filled..], token).ConfigureAwait(false);
                 if (n == 0)
                 {
-                    return BackendHandshakeResult.Refused(502, "backend closed the connection before answering the upgrade");
+                    return ConnectionEnded;
                 }
                 filled += n;
             }
-
-            if (!HttpResponseHead.TryParse(buffer.Span[..(headEnd - 4)], out int status, out var headers, out string? error))
-            {
-                return BackendHandshakeResult.Refused(502, error!);
-            }
-            if (status != 101)
-            {
-                return BackendHandshakeResult.Refused(status, $"backend answered {status} instead of 101", headers);
-            }
-            // RFC 6455 4.1: a client must fail the connection unless the 101 confirms the websocket upgrade.
-            var upgrade = Find(headers, "Upgrade");
-            var connection = Find(headers, "Connection");
-            if (!string.Equals(upgrade?.Trim(), "websocket", StringComparison.OrdinalIgnoreCase)
-                || connection is null || !HasToken(connection, "upgrade"))
-            {
-                return BackendHandshakeResult.Refused(502, "backend answered 101 without 'Upgrade: websocket' and 'Connection: Upgrade'", headers);
-            }
-            var leftover = filled > headEnd ? buffer.Slice(headEnd, filled - headEnd).ToArray() : ReadOnlyMemory<byte>.Empty;
-            return BackendHandshakeResult.Upgraded(s, headers, leftover);
+            return result;
         }
     }
 
-    private static byte[] BuildRequestHead(BackendRequest request, Uri endpoint, int port, bool tls)
+    /// <summary>What the backend answers when it closes before its response head is complete.</summary>
+    internal static BackendHandshakeResult ConnectionEnded => BackendHandshakeResult.Refused(502, "backend closed the connection before answering the upgrade");
+
+    /// <summary>
+    /// The backend's answer once <paramref name="buffer"/>[..<paramref name="filled"/>] holds its whole response head; null
+    /// while more is needed. Upgraded only for a 101 that confirms the websocket upgrade (RFC 6455 4.1); bytes past the
+    /// head become the result's leftover.
+    /// </summary>
+    internal static BackendHandshakeResult? Interpret(ReadOnlySpan<byte> buffer, int filled, Stream stream)
+    {
+        int headEnd = HttpResponseHead.FindEnd(buffer[..filled]);
+        if (headEnd < 0)
+        {
+            return filled == buffer.Length ? BackendHandshakeResult.Refused(502, $"backend response header exceeds {buffer.Length} bytes") : null;
+        }
+        if (!HttpResponseHead.TryParse(buffer[..(headEnd - 4)], out int status, out var headers, out string? error))
+        {
+            return BackendHandshakeResult.Refused(502, error!);
+        }
+        if (status != 101)
+        {
+            return BackendHandshakeResult.Refused(status, $"backend answered {status} instead of 101", headers);
+        }
+        // RFC 6455 4.1: a client must fail the connection unless the 101 confirms the websocket upgrade.
+        var upgrade = Find(headers, "Upgrade");
+        var connection = Find(headers, "Connection");
+        if (!string.Equals(upgrade?.Trim(), "websocket", StringComparison.OrdinalIgnoreCase)
+            || connection is null || !HasToken(connection, "upgrade"))
+        {
+            return BackendHandshakeResult.Refused(502, "backend answered 101 without 'Upgrade: websocket' and 'Connection: Upgrade'", headers);
+        }
+        var leftover = filled > headEnd ? buffer[headEnd..filled].ToArray() : ReadOnlyMemory<byte>.Empty;
+        return BackendHandshakeResult.Upgraded(stream, headers, leftover);
+    }
+
+    internal static byte[] BuildRequestHead(BackendRequest request, Uri endpoint, int port, bool tls)
     {
         string target = string.IsNullOrEmpty(request.PathAndQuery) ? "/" : request.PathAndQuery;
         CheckToken(target, "request target", allowSpace: false);

@@ -25,8 +25,6 @@ internal sealed class GatewayConnectionHandler(
     GatewayListenerOptions options,
     ILogger<GatewayConnectionHandler> logger)
 {
-    private static readonly HttpParser<RequestHead> Parser = new(showErrorDetails: false);
-
     public async Task OnConnectedAsync(ConnectionContext connection)
     {
         var transport = connection.Transport;
@@ -36,15 +34,15 @@ internal sealed class GatewayConnectionHandler(
         {
             while (true)
             {
-                var head = new RequestHead();
+                var reader = new RequestHeadReader(options.MaxRequestHeadBytes);
                 using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed, lifetime.ApplicationStopping))
                 {
                     timeout.CancelAfter(first ? options.HandshakeTimeout : options.KeepAliveTimeout + options.HandshakeTimeout);
-                    if (!await ReadHeadAsync(transport.Input, head, timeout.Token))
+                    if (!await ReadHeadAsync(transport.Input, reader, timeout.Token))
                         return;
                 }
                 first = false;
-                if (!await ServeAsync(connection, transport, head, tls))
+                if (!await ServeAsync(connection, transport, reader.Head, tls))
                     return;
             }
         }
@@ -69,47 +67,12 @@ internal sealed class GatewayConnectionHandler(
     /// <summary>One request: true when the connection stays open for another (a refusal on a kept-alive connection).</summary>
     private async Task<bool> ServeAsync(ConnectionContext connection, IDuplexPipe transport, RequestHead head, bool tls)
     {
-        IHeaderDictionary headers = head.Headers;
-        if (head.IsHttp11 && headers.Host.Count != 1)
-            throw new BadRequest(400, "An HTTP/1.1 request needs exactly one Host header.");
-        var hasBody = headers.ContentLength is > 0 || headers.TransferEncoding.Count > 0;
-        var connectionTokens = headers.Connection.ToString();
-        var upgradable = head.IsHttp11 && !hasBody && HasToken(connectionTokens, "upgrade");
-        var keepAlive = head.IsHttp11 && !hasBody && !HasToken(connectionTokens, "close");
-
-        var features = new FeatureCollection();
-        var request = new HttpRequestFeature
-        {
-            Protocol = head.Protocol,
-            Method = head.Method,
-            Scheme = tls ? "https" : "http",
-            PathBase = "",
-            Path = head.Path,
-            QueryString = head.Query,
-            RawTarget = head.RawTarget,
-            Headers = headers,
-        };
-        features.Set<IHttpRequestFeature>(request);
-        var response = new HttpResponseFeature();
-        features.Set<IHttpResponseFeature>(response);
-        var body = new MemoryStream();
-        var bodyFeature = new StreamResponseBodyFeature(body);
-        features.Set<IHttpResponseBodyFeature>(bodyFeature);
-        var remote = connection.RemoteEndPoint as IPEndPoint;
-        var local = connection.LocalEndPoint as IPEndPoint;
-        features.Set<IHttpConnectionFeature>(new HttpConnectionFeature
-        {
-            ConnectionId = connection.ConnectionId,
-            RemoteIpAddress = remote?.Address,
-            RemotePort = remote?.Port ?? 0,
-            LocalIpAddress = local?.Address,
-            LocalPort = local?.Port ?? 0,
-        });
-        features.Set<IHttpRequestLifetimeFeature>(new HttpRequestLifetimeFeature { RequestAborted = connection.ConnectionClosed });
-        var http = new DefaultHttpContext(features) { RequestServices = services };
-        var upgrade = new UpgradeFeature(transport, http.Response, request, response, head, upgradable,
+        var context = HandshakeContext.Create(head, tls, connection.RemoteEndPoint as IPEndPoint, connection.LocalEndPoint as IPEndPoint,
+            connection.ConnectionId, connection.ConnectionClosed, services);
+        var http = context.Http;
+        var upgrade = new UpgradeFeature(transport, http.Response, context.Request, context.Response, head, context.Upgradable,
             tls ? null : connection.Features.Get<Transport.ISocketHandover>());
-        features.Set<IHttpUpgradeFeature>(upgrade);
+        http.Features.Set<IHttpUpgradeFeature>(upgrade);
 
         try
         {
@@ -125,47 +88,29 @@ internal sealed class GatewayConnectionHandler(
         }
         if (upgrade.Upgraded)
             return false; // the relay ran and is over; the connection closes
-        await bodyFeature.CompleteAsync();
-        await ResponseWriter.WriteAsync(transport.Output, response.StatusCode, response.Headers, body.GetBuffer().AsMemory(0, (int)body.Length),
-            close: !keepAlive, headRequest: HttpMethods.IsHead(head.Method));
-        return keepAlive;
+        await transport.Output.WriteAsync(await context.RefusalBytesAsync(head.Method));
+        return context.KeepAlive;
     }
 
     /// <summary>Reads one request head; false when the connection ended cleanly before a request began.</summary>
-    private async Task<bool> ReadHeadAsync(PipeReader input, RequestHead head, CancellationToken token)
+    private async Task<bool> ReadHeadAsync(PipeReader input, RequestHeadReader head, CancellationToken token)
     {
-        long consumedTotal = 0;
-        long lineBytes = -1; // the request line's length once parsed: the header limit counts the header lines only, as Kestrel's
         while (true)
         {
             var result = await input.ReadAsync(token);
             var buffer = result.Buffer;
-            var reader = new SequenceReader<byte>(buffer);
-            if (!head.StartLineDone)
+            if (head.TryRead(buffer, out var consumed))
             {
-                if (Parser.ParseRequestLine(head, ref reader))
-                    lineBytes = consumedTotal + reader.Consumed;
-                else if (buffer.Length > GatewayListenerOptions.MaxRequestLineBytes)
-                    throw new BadRequest(414, "The request line is too long.");
-            }
-            if (head.StartLineDone && !head.HeadersDone)
-                Parser.ParseHeaders(head, ref reader);
-            consumedTotal += reader.Consumed;
-            var headerBytes = lineBytes < 0 ? 0 : consumedTotal - lineBytes + (head.HeadersDone ? 0 : reader.Remaining);
-            if (headerBytes > options.MaxRequestHeadBytes)
-                throw new BadRequest(431, "The request headers are too large.");
-            if (head.HeadersDone)
-            {
-                input.AdvanceTo(reader.Position);
+                input.AdvanceTo(consumed);
                 return true;
             }
             if (result.IsCompleted)
             {
-                if (buffer.IsEmpty && consumedTotal == 0)
+                if (buffer.IsEmpty && head.NothingRead)
                     return false;
                 throw new BadRequest(400, "The connection ended in the middle of the request head.");
             }
-            input.AdvanceTo(reader.Position, buffer.End);
+            input.AdvanceTo(consumed, buffer.End);
         }
     }
 
@@ -178,13 +123,5 @@ internal sealed class GatewayConnectionHandler(
         catch (Exception e) when (e is IOException or InvalidOperationException or OperationCanceledException)
         {
         }
-    }
-
-    private static bool HasToken(string list, string token)
-    {
-        foreach (var range in list.AsSpan().Split(','))
-            if (list.AsSpan()[range].Trim().Equals(token, StringComparison.OrdinalIgnoreCase))
-                return true;
-        return false;
     }
 }

@@ -10,7 +10,8 @@ namespace Tollgate.Gateway.Listener;
 /// <summary>Writes a plain HTTP/1.1 response (a refusal) with a Content-Length body.</summary>
 internal static class ResponseWriter
 {
-    public static async ValueTask WriteAsync(PipeWriter output, int status, IHeaderDictionary headers, ReadOnlyMemory<byte> body, bool close, bool headRequest = false)
+    /// <summary>The response as bytes: status line, Date, Content-Length, the headers, and the body (not for HEAD).</summary>
+    public static byte[] Build(int status, IHeaderDictionary headers, ReadOnlySpan<byte> body, bool close, bool headRequest = false)
     {
         var head = new StringBuilder(512)
             .Append("HTTP/1.1 ").Append(status.ToString(CultureInfo.InvariantCulture)).Append(' ')
@@ -21,19 +22,25 @@ internal static class ResponseWriter
             head.Append("Connection: close\r\n");
         AppendHeaders(head, headers);
         head.Append("\r\n");
-        output.Write(Encoding.Latin1.GetBytes(head.ToString()));
-        if (!headRequest && !body.IsEmpty)
-            output.Write(body.Span);
-        await output.FlushAsync();
+        var headBytes = Encoding.Latin1.GetByteCount(head.ToString());
+        var bytes = new byte[headBytes + (headRequest ? 0 : body.Length)];
+        Encoding.Latin1.GetBytes(head.ToString(), bytes);
+        if (!headRequest)
+            body.CopyTo(bytes.AsSpan(headBytes));
+        return bytes;
     }
 
-    public static async ValueTask WriteErrorAsync(PipeWriter output, int status, string message)
+    /// <summary>A plain-text error that closes the connection (a malformed request).</summary>
+    public static byte[] BuildError(int status, string message)
     {
         IHeaderDictionary headers = new HeaderDictionary();
         headers.ContentType = "text/plain; charset=utf-8";
         headers.CacheControl = "no-store";
-        await WriteAsync(output, status, headers, Encoding.UTF8.GetBytes(message + "\n"), close: true);
+        return Build(status, headers, Encoding.UTF8.GetBytes(message + "\n"), close: true);
     }
+
+    public static async ValueTask WriteErrorAsync(PipeWriter output, int status, string message) =>
+        await output.WriteAsync(BuildError(status, message));
 
     /// <summary>Every header but the framing ones this writer owns; values checked for CR/LF so nothing can split the response.</summary>
     public static void AppendHeaders(StringBuilder head, IHeaderDictionary headers)

@@ -17,14 +17,31 @@ internal sealed class UpgradeFeature(IDuplexPipe transport, HttpResponse respons
         if (!IsUpgradableRequest || Upgraded)
             throw new InvalidOperationException("This request cannot be upgraded.");
         Upgraded = true;
+        await transport.Output.WriteAsync(SwitchingProtocols(response));
+        ReleaseHandshakeState(requestFeature, responseFeature, head);
+        // On the gateway's own transport (plain TCP) the socket itself goes to the relay; else the pipes, as a stream.
+        if (handover?.TakeSocket() is { } taken)
+            return new Transport.HandedOverStream(taken.Socket, taken.Leftover);
+        return new TransportStream(transport);
+    }
+
+    /// <summary>The 101 with the headers the handler set (the backend's accept key, subprotocol and extensions).</summary>
+    internal static byte[] SwitchingProtocols(HttpResponse response)
+    {
         response.StatusCode = StatusCodes.Status101SwitchingProtocols;
         var text = new StringBuilder(256).Append("HTTP/1.1 101 Switching Protocols\r\n");
         ResponseWriter.AppendHeaders(text, response.Headers);
         text.Append("\r\n");
-        await transport.Output.WriteAsync(Encoding.Latin1.GetBytes(text.ToString()));
-        // The request's headers (the token among them) are not needed while the connection lives; analytics still reads
-        // the User-Agent when the relay starts. New, small dictionaries instead of cleared ones: a cleared dictionary keeps
-        // its arrays, which an idle connection would carry for its whole life.
+        return Encoding.Latin1.GetBytes(text.ToString());
+    }
+
+    /// <summary>
+    /// The request's headers (the token among them) are not needed while the connection lives; analytics still reads the
+    /// User-Agent when the relay starts. New, small dictionaries instead of cleared ones: a cleared dictionary keeps its
+    /// arrays, which an idle connection would carry for its whole life.
+    /// </summary>
+    internal static void ReleaseHandshakeState(IHttpRequestFeature requestFeature, IHttpResponseFeature responseFeature, RequestHead head)
+    {
         var userAgent = requestFeature.Headers.UserAgent;
         IHeaderDictionary kept = new HeaderDictionary();
         if (userAgent.Count > 0)
@@ -32,9 +49,5 @@ internal sealed class UpgradeFeature(IDuplexPipe transport, HttpResponse respons
         requestFeature.Headers = kept;
         head.ReleaseHeaders();
         responseFeature.Headers = new HeaderDictionary();
-        // On the gateway's own transport (plain TCP) the socket itself goes to the relay; else the pipes, as a stream.
-        if (handover?.TakeSocket() is { } taken)
-            return new Transport.HandedOverStream(taken.Socket, taken.Leftover);
-        return new TransportStream(transport);
     }
 }

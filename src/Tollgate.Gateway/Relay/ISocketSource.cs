@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using Tollgate.Gateway.Relay.Loop;
 
 namespace Tollgate.Gateway.Relay;
 
@@ -12,4 +13,7 @@ internal interface ISocketSource
 
     /// <summary>Bytes the handshake had already read past the request head (a client that did not wait for the 101).</summary>
     ReadOnlyMemory<byte> Leftover { get; }
+
+    /// <summary>Set when the handshake ran on a loop (the gateway's front): the relay stays there and takes its slot.</summary>
+    FrontSlot? Front => null;
 }

@@ -22,11 +22,14 @@ internal static class WebSocketRelay
         RelayOptions options, RelayCounters counters, CancellationToken abort = default,
         IMessageGate? upstreamGate = null, IMessageGate? downstreamGate = null)
     {
+        // A NetworkStream exactly (a ws:// backend .NET connected) or one the front connected on a loop (an ISocketSource).
         if (RelayLoops.IsEnabled && !abort.CanBeCanceled && client is ISocketSource source
-            && backend.GetType() == typeof(NetworkStream) && ((NetworkStream)backend).Socket is { } backendSocket)
+            && backend is NetworkStream { Socket: { } backendSocket } plain && (plain.GetType() == typeof(NetworkStream) || plain is ISocketSource))
         {
-            return RelayLoops.Start(source.Socket, source.Leftover, backendSocket, backendLeftover, options, counters, upstreamGate, downstreamGate);
+            return RelayLoops.Start(source.Socket, source.Leftover, backendSocket, backendLeftover, options, counters, upstreamGate, downstreamGate, source.Front);
         }
+        // The stream relay reads the client through .NET's socket engine: a loop that ran its handshake lets it go.
+        (client as ISocketSource)?.Front?.Release();
         return new RelayConnection(client, backend, backendLeftover, options, counters, abort, upstreamGate, downstreamGate);
     }
 }

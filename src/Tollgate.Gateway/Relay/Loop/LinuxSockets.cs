@@ -2,14 +2,22 @@ using System.Runtime.InteropServices;
 
 namespace Tollgate.Gateway.Relay.Loop;
 
-/// <summary>The few libc calls the socket loop makes: epoll, an eventfd to wake it, and non-blocking send/recv.</summary>
+/// <summary>
+/// The few libc calls the socket loop makes: epoll, an eventfd to wake it, non-blocking send/recv, and for the handshake
+/// front accept, a non-blocking connect and the socket options around them.
+/// </summary>
 internal static unsafe class LinuxSockets
 {
     public const uint EPOLLIN = 0x001, EPOLLOUT = 0x004, EPOLLERR = 0x008, EPOLLHUP = 0x010, EPOLLRDHUP = 0x2000, EPOLLET = 1u << 31;
     public const int EPOLL_CTL_ADD = 1, EPOLL_CTL_DEL = 2;
     public const int EPOLL_CLOEXEC = 0x80000, EFD_CLOEXEC = 0x80000, EFD_NONBLOCK = 0x800;
     public const int MSG_DONTWAIT = 0x40, MSG_NOSIGNAL = 0x4000;
-    public const int EAGAIN = 11, EINTR = 4;
+    public const int EAGAIN = 11, EINTR = 4, EINPROGRESS = 115;
+    public const uint EPOLLEXCLUSIVE = 1u << 28;
+    public const int SOCK_STREAM = 1, SOCK_NONBLOCK = 0x800, SOCK_CLOEXEC = 0x80000;
+    public const int AF_INET = 2, AF_INET6 = 10;
+    public const int SOL_SOCKET = 1, SO_ERROR = 4, IPPROTO_TCP = 6, TCP_NODELAY = 1;
+    public const int F_GETFL = 3, F_SETFL = 4, O_NONBLOCK = 0x800;
 
     /// <summary>x86-64 only: there the kernel's epoll_event is packed (12 bytes); other architectures use the stream relay.</summary>
     public static bool IsSupported { get; } = OperatingSystem.IsLinux() && RuntimeInformation.ProcessArchitecture == Architecture.X64;
@@ -29,6 +37,14 @@ internal static unsafe class LinuxSockets
     [DllImport("libc", SetLastError = true)] public static extern nint write(int fd, void* buf, nint count);
     [DllImport("libc", SetLastError = true)] public static extern nint recv(int fd, byte* buf, nint len, int flags);
     [DllImport("libc", SetLastError = true)] public static extern nint send(int fd, byte* buf, nint len, int flags);
+
+    [DllImport("libc", SetLastError = true)] public static extern int accept4(int fd, void* addr, void* addrLen, int flags);
+    [DllImport("libc", SetLastError = true)] public static extern int socket(int domain, int type, int protocol);
+    [DllImport("libc", SetLastError = true)] public static extern int connect(int fd, byte* addr, int addrLen);
+    [DllImport("libc", SetLastError = true)] public static extern int setsockopt(int fd, int level, int name, void* value, int len);
+    [DllImport("libc", SetLastError = true)] public static extern int getsockopt(int fd, int level, int name, void* value, int* len);
+    [DllImport("libc", SetLastError = true)] public static extern int fcntl(int fd, int cmd, int arg);
+    [DllImport("libc", SetLastError = true)] public static extern int close(int fd);
 
     public static int Errno => Marshal.GetLastPInvokeError();
 

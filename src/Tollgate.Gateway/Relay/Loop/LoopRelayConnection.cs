@@ -15,7 +15,7 @@ namespace Tollgate.Gateway.Relay.Loop;
 /// makes itself (close, ping, pushed message) go to a side only between frames of the direction writing to it.
 /// All methods except <see cref="RequestClose"/>, <see cref="SendToClientAsync"/> and the properties run on the loop thread.
 /// </remarks>
-internal sealed class LoopRelayConnection : IRelayConnection
+internal sealed class LoopRelayConnection : IRelayConnection, ILoopSocketOwner
 {
     private static readonly byte[] PingFrame = [0x80 | FrameHeader.Ping, 0x00];
 
@@ -130,6 +130,36 @@ internal sealed class LoopRelayConnection : IRelayConnection
             Finish();
             return;
         }
+        Begin();
+    }
+
+    /// <summary>
+    /// Takes over the slot a handshake on the gateway's front registered the client's socket in (and the backend's, when
+    /// the front connected it): the sockets stay in the epoll set, so the switch costs no system call.
+    /// </summary>
+    internal void Adopt(int slot, bool backendRegistered)
+    {
+        _loop.Replace(slot, this);
+        if (!backendRegistered)
+        {
+            try
+            {
+                _loop.AddBackend(slot, _backend.Fd);
+            }
+            catch (Exception e)
+            {
+                _loop.Unregister(slot, _client.Fd, -1);
+                SetResult(new RelayResult(null, null, RelayCloser.Gateway, $"relay failed: {e.Message}"));
+                Finish();
+                return;
+            }
+        }
+        _slot = slot;
+        Begin();
+    }
+
+    private void Begin()
+    {
         _lastActivity = RelayLoop.Now;
         if (_checkTicks > 0)
         {
@@ -141,7 +171,7 @@ internal sealed class LoopRelayConnection : IRelayConnection
         Drive();
     }
 
-    internal void OnEvents(int side, uint events)
+    public void OnEvents(int side, uint events)
     {
         var s = side == 0 ? _client : _backend;
         if ((events & (LinuxSockets.EPOLLOUT | LinuxSockets.EPOLLERR | LinuxSockets.EPOLLHUP)) != 0)
@@ -162,7 +192,7 @@ internal sealed class LoopRelayConnection : IRelayConnection
         _loop.Schedule(this, due);
     }
 
-    internal void OnTimer(long due, long now)
+    public void OnTimer(long due, long now)
     {
         if (_finished || due != _timerAt)
             return; // finished, or an entry an earlier one replaced
@@ -451,7 +481,7 @@ internal sealed class LoopRelayConnection : IRelayConnection
     }
 
     /// <summary>An unexpected error in this connection's code: drop both sides and report it.</summary>
-    internal void Fail(Exception e)
+    public void Fail(Exception e)
     {
         SetResult(new RelayResult(null, null, RelayCloser.Gateway, $"relay failed: {e.Message}"));
         Finish();

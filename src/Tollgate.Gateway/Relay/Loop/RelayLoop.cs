@@ -13,15 +13,19 @@ namespace Tollgate.Gateway.Relay.Loop;
 internal sealed unsafe class RelayLoop
 {
     private const ulong WakeToken = ulong.MaxValue;
+    private const ulong ListenTokens = ulong.MaxValue - 64; // listening sockets: ListenTokens + index
     private const int MaxEvents = 256;
+
+    [ThreadStatic] private static RelayLoop? t_current;
 
     private readonly int _epfd;
     private readonly int _wakeFd;
     private readonly ConcurrentQueue<Action> _commands = new();
     private int _wakePending;
-    private readonly List<LoopRelayConnection?> _slots = [];
+    private readonly List<ILoopSocketOwner?> _slots = [];
     private readonly Stack<int> _freeSlots = new();
-    private readonly PriorityQueue<LoopRelayConnection, long> _timers = new();
+    private readonly PriorityQueue<ILoopSocketOwner, long> _timers = new();
+    private readonly List<(int Fd, Action Accept)?> _listeners = [];
     private readonly Stack<byte[]> _buffers = new();
 
     public RelayLoop(int index)
@@ -43,6 +47,18 @@ internal sealed unsafe class RelayLoop
     public int EpollFd => _epfd;
     public int WakeFd => _wakeFd;
 
+    /// <summary>The loop whose thread this is, if any.</summary>
+    public static RelayLoop? Current => t_current;
+
+    /// <summary>Runs <paramref name="command"/> now when called on this loop's thread, else posts it.</summary>
+    public void RunOrPost(Action command)
+    {
+        if (t_current == this)
+            command();
+        else
+            Post(command);
+    }
+
     /// <summary>Runs <paramref name="command"/> on the loop's thread, soon.</summary>
     public void Post(Action command)
     {
@@ -61,33 +77,76 @@ internal sealed unsafe class RelayLoop
     public static long After(TimeSpan delay) => Stopwatch.GetTimestamp() + (long)(delay.TotalSeconds * Stopwatch.Frequency);
 
     /// <summary>Wakes <paramref name="connection"/>'s <see cref="LoopRelayConnection.OnTimer"/> at <paramref name="due"/> (or later); the connection keeps at most one entry (see there).</summary>
-    public void Schedule(LoopRelayConnection connection, long due) => _timers.Enqueue(connection, due);
+    public void Schedule(ILoopSocketOwner owner, long due) => _timers.Enqueue(owner, due);
 
     /// <summary>Adds both sockets, edge-triggered for reading and writing at once: no epoll_ctl per back-pressure episode.</summary>
-    public int Register(LoopRelayConnection connection, int clientFd, int backendFd)
+    public int Register(ILoopSocketOwner owner, int clientFd, int backendFd)
+    {
+        var slot = Reserve(owner, clientFd);
+        try
+        {
+            AddBackend(slot, backendFd);
+        }
+        catch
+        {
+            Unregister(slot, clientFd, -1); // a socket already gone: leave no slot or registration behind
+            throw;
+        }
+        return slot;
+    }
+
+    /// <summary>A slot with the client's socket only (a handshake on the front); the backend's joins with <see cref="AddBackend"/>.</summary>
+    public int Reserve(ILoopSocketOwner owner, int clientFd)
     {
         int slot;
         if (_freeSlots.Count > 0)
         {
             slot = _freeSlots.Pop();
-            _slots[slot] = connection;
+            _slots[slot] = owner;
         }
         else
         {
             slot = _slots.Count;
-            _slots.Add(connection);
+            _slots.Add(owner);
         }
         try
         {
             Add(clientFd, (ulong)slot << 1);
-            Add(backendFd, ((ulong)slot << 1) | 1);
         }
         catch
         {
-            Unregister(slot, clientFd, backendFd); // a socket already gone: leave no slot or registration behind
+            _slots[slot] = null; // a socket already gone: leave no slot behind
+            _freeSlots.Push(slot);
             throw;
         }
         return slot;
+    }
+
+    public void AddBackend(int slot, int backendFd) => Add(backendFd, ((ulong)slot << 1) | 1);
+
+    /// <summary>The slot's sockets stay registered and go to <paramref name="owner"/> (the handshake becomes the relay): no epoll_ctl.</summary>
+    public void Replace(int slot, ILoopSocketOwner owner) => _slots[slot] = owner;
+
+    /// <summary>Accepts on <paramref name="listenFd"/> from this loop too; the kernel wakes one loop per new connection (EPOLLEXCLUSIVE).</summary>
+    public void AddListener(int listenFd, Action accept)
+    {
+        var index = _listeners.Count;
+        var ev = new LinuxSockets.EpollEvent { Events = LinuxSockets.EPOLLIN | LinuxSockets.EPOLLEXCLUSIVE, Data = ListenTokens + (ulong)index };
+        if (LinuxSockets.epoll_ctl(_epfd, LinuxSockets.EPOLL_CTL_ADD, listenFd, &ev) != 0)
+            throw new IOException($"epoll_ctl(ADD) of a listening socket failed: {LinuxSockets.Describe(LinuxSockets.Errno)}");
+        _listeners.Add((listenFd, accept));
+    }
+
+    public void RemoveListener(int listenFd)
+    {
+        for (int i = 0; i < _listeners.Count; i++)
+        {
+            if (_listeners[i] is { } l && l.Fd == listenFd)
+            {
+                LinuxSockets.epoll_ctl(_epfd, LinuxSockets.EPOLL_CTL_DEL, listenFd, null);
+                _listeners[i] = null;
+            }
+        }
     }
 
     private void Add(int fd, ulong token)
@@ -101,10 +160,13 @@ internal sealed unsafe class RelayLoop
             throw new IOException($"epoll_ctl(ADD) failed: {LinuxSockets.Describe(LinuxSockets.Errno)}");
     }
 
+    /// <summary>Frees the slot; a descriptor of -1 was never added.</summary>
     public void Unregister(int slot, int clientFd, int backendFd)
     {
-        LinuxSockets.epoll_ctl(_epfd, LinuxSockets.EPOLL_CTL_DEL, clientFd, null);
-        LinuxSockets.epoll_ctl(_epfd, LinuxSockets.EPOLL_CTL_DEL, backendFd, null);
+        if (clientFd >= 0)
+            LinuxSockets.epoll_ctl(_epfd, LinuxSockets.EPOLL_CTL_DEL, clientFd, null);
+        if (backendFd >= 0)
+            LinuxSockets.epoll_ctl(_epfd, LinuxSockets.EPOLL_CTL_DEL, backendFd, null);
         _slots[slot] = null;
         _freeSlots.Push(slot);
     }
@@ -128,6 +190,7 @@ internal sealed unsafe class RelayLoop
 
     private void Run()
     {
+        t_current = this;
         var events = (LinuxSockets.EpollEvent*)NativeMemory.Alloc(MaxEvents, (nuint)sizeof(LinuxSockets.EpollEvent));
         while (true)
         {
@@ -153,6 +216,11 @@ internal sealed unsafe class RelayLoop
                     RunCommands();
                     continue;
                 }
+                if (token >= ListenTokens)
+                {
+                    RunAccept((int)(token - ListenTokens));
+                    continue;
+                }
                 var connection = _slots[(int)(token >> 1)];
                 if (connection is null)
                     continue;
@@ -166,6 +234,20 @@ internal sealed unsafe class RelayLoop
                 }
             }
             RunTimers();
+        }
+    }
+
+    private void RunAccept(int index)
+    {
+        if (index >= _listeners.Count || _listeners[index] is not { } listener)
+            return;
+        try
+        {
+            listener.Accept();
+        }
+        catch (Exception e)
+        {
+            Trace.TraceError($"relay loop accept failed: {e}");
         }
     }
 

@@ -37,12 +37,28 @@ internal static class RelayLoops
 
     private static int s_next;
 
-    /// <summary>Hands both sockets to the next loop in turn; the relay owns and closes them from here on.</summary>
+    /// <summary>The loops, started on first use (the gateway's front registers its listening sockets in each).</summary>
+    public static IReadOnlyList<RelayLoop> All => s_loops.Value.Loops;
+
+    /// <summary>
+    /// Hands both sockets to a loop; the relay owns and closes them from here on. A connection whose handshake ran on the
+    /// gateway's front stays on that loop and takes over the front's slot (on the loop's thread, without a hand-off when
+    /// called there); any other goes to the next loop in turn.
+    /// </summary>
     public static LoopRelayConnection Start(
         Socket client, ReadOnlyMemory<byte> clientLeftover, Socket backend, ReadOnlyMemory<byte> backendLeftover,
-        RelayOptions options, RelayCounters counters, IMessageGate? upstreamGate, IMessageGate? downstreamGate)
+        RelayOptions options, RelayCounters counters, IMessageGate? upstreamGate, IMessageGate? downstreamGate, FrontSlot? front = null)
     {
         var (loops, fds) = s_loops.Value;
+        if (front is not null)
+        {
+            var backendInSlot = front.BackendFd == (int)backend.Handle;
+            if (!backendInSlot)
+                ForeignEpollRegistrations.Remove(backend, fds); // a backend .NET's engine connected (a host name)
+            var adopted = new LoopRelayConnection(front.Loop, client, clientLeftover, backend, backendLeftover, options, counters, upstreamGate, downstreamGate);
+            front.Loop.RunOrPost(() => adopted.Adopt(front.Slot, backendInSlot));
+            return adopted;
+        }
         var loop = loops[(int)((uint)Interlocked.Increment(ref s_next) % (uint)loops.Length)];
         ForeignEpollRegistrations.Remove(client, fds);
         ForeignEpollRegistrations.Remove(backend, fds);

@@ -1,0 +1,94 @@
+using System.Net;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Tollgate.Gateway.Listener;
+
+/// <summary>
+/// The small <see cref="DefaultHttpContext"/> one upgrade request runs <see cref="GatewayRequestHandler"/> over, and what
+/// the front needs to answer it afterwards (a refusal's status, headers and body; whether the connection stays open).
+/// The caller adds the <see cref="IHttpUpgradeFeature"/> of its transport.
+/// </summary>
+internal sealed class HandshakeContext
+{
+    private HandshakeContext(DefaultHttpContext http, HttpRequestFeature request, HttpResponseFeature response, MemoryStream body,
+        StreamResponseBodyFeature bodyFeature, bool upgradable, bool keepAlive)
+    {
+        Http = http;
+        Request = request;
+        Response = response;
+        Body = body;
+        BodyFeature = bodyFeature;
+        Upgradable = upgradable;
+        KeepAlive = keepAlive;
+    }
+
+    public DefaultHttpContext Http { get; }
+    public HttpRequestFeature Request { get; }
+    public HttpResponseFeature Response { get; }
+    public MemoryStream Body { get; }
+    public StreamResponseBodyFeature BodyFeature { get; }
+    /// <summary>HTTP/1.1, no body, and "Connection: upgrade".</summary>
+    public bool Upgradable { get; }
+    /// <summary>After a refusal the connection may carry another request.</summary>
+    public bool KeepAlive { get; }
+
+    /// <exception cref="BadRequest">An HTTP/1.1 request without exactly one Host header.</exception>
+    public static HandshakeContext Create(RequestHead head, bool tls, IPEndPoint? remote, IPEndPoint? local, string connectionId,
+        CancellationToken requestAborted, IServiceProvider services)
+    {
+        IHeaderDictionary headers = head.Headers;
+        if (head.IsHttp11 && headers.Host.Count != 1)
+            throw new BadRequest(400, "An HTTP/1.1 request needs exactly one Host header.");
+        var hasBody = headers.ContentLength is > 0 || headers.TransferEncoding.Count > 0;
+        var connectionTokens = headers.Connection.ToString();
+        var upgradable = head.IsHttp11 && !hasBody && HasToken(connectionTokens, "upgrade");
+        var keepAlive = head.IsHttp11 && !hasBody && !HasToken(connectionTokens, "close");
+
+        var features = new FeatureCollection();
+        var request = new HttpRequestFeature
+        {
+            Protocol = head.Protocol,
+            Method = head.Method,
+            Scheme = tls ? "https" : "http",
+            PathBase = "",
+            Path = head.Path,
+            QueryString = head.Query,
+            RawTarget = head.RawTarget,
+            Headers = headers,
+        };
+        features.Set<IHttpRequestFeature>(request);
+        var response = new HttpResponseFeature();
+        features.Set<IHttpResponseFeature>(response);
+        var body = new MemoryStream();
+        var bodyFeature = new StreamResponseBodyFeature(body);
+        features.Set<IHttpResponseBodyFeature>(bodyFeature);
+        features.Set<IHttpConnectionFeature>(new HttpConnectionFeature
+        {
+            ConnectionId = connectionId,
+            RemoteIpAddress = remote?.Address,
+            RemotePort = remote?.Port ?? 0,
+            LocalIpAddress = local?.Address,
+            LocalPort = local?.Port ?? 0,
+        });
+        features.Set<IHttpRequestLifetimeFeature>(new HttpRequestLifetimeFeature { RequestAborted = requestAborted });
+        var http = new DefaultHttpContext(features) { RequestServices = services };
+        return new HandshakeContext(http, request, response, body, bodyFeature, upgradable, keepAlive);
+    }
+
+    /// <summary>The refusal the handler wrote, as bytes for the wire.</summary>
+    public async ValueTask<byte[]> RefusalBytesAsync(string method)
+    {
+        await BodyFeature.CompleteAsync();
+        return ResponseWriter.Build(Response.StatusCode, Response.Headers, Body.GetBuffer().AsMemory(0, (int)Body.Length).Span,
+            close: !KeepAlive, headRequest: HttpMethods.IsHead(method));
+    }
+
+    private static bool HasToken(string list, string token)
+    {
+        foreach (var range in list.AsSpan().Split(','))
+            if (list.AsSpan()[range].Trim().Equals(token, StringComparison.OrdinalIgnoreCase))
+                return true;
+        return false;
+    }
+}
