@@ -26,8 +26,11 @@ public static class ListenerSetup
     /// transport, so upgraded plain-TCP connections can be handed to the relay loops. Only for a Kestrel that serves
     /// gateway ports alone.
     /// </summary>
-    public static IServiceCollection AddGatewaySocketTransport(this IServiceCollection services)
+    /// <param name="front">The plain port the socket loops accept on and handshake themselves (<see cref="Front.LoopFront"/>); null: none.</param>
+    public static IServiceCollection AddGatewaySocketTransport(this IServiceCollection services, Front.LoopFrontSettings? front = null)
     {
+        if (front is not null)
+            services.AddSingleton(front);
         services.RemoveAll<Microsoft.AspNetCore.Connections.IConnectionListenerFactory>();
         services.AddSingleton<Microsoft.AspNetCore.Connections.IConnectionListenerFactory, Transport.GatewaySocketTransportFactory>();
         return services;

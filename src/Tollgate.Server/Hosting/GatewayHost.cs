@@ -65,8 +65,10 @@ internal static class GatewayHost
         if (listener is not null)
             builder.Services.AddGatewayMemoryPool();
         // Plain-TCP connections go to the relay loops after the handshake (TOLLGATE_RELAY_LOOPS=0: Kestrel's transport and the stream relay).
+        // The loops also accept and handshake on the plain port themselves (TOLLGATE_LOOP_FRONT=0: Kestrel's accept and handler).
         if (listener is not null && Tollgate.Gateway.Relay.Loop.RelayLoops.IsEnabled)
-            builder.Services.AddGatewaySocketTransport();
+            builder.Services.AddGatewaySocketTransport(Tollgate.Gateway.Listener.Front.LoopFrontSettings.IsEnabled
+                ? new Tollgate.Gateway.Listener.Front.LoopFrontSettings(options.GatewayPort, listener) : null);
         builder.Services.AddTollgateGateway(snapshots, new GatewayOptions(
             options.BackendConnectTimeout, options.MaxClientMessageBytes, options.MaxBackendMessageBytes, options.IdleTimeout,
             options.PingInterval, options.MaxConnectionsPerClient, options.AcceptAnyBackendCertificate)

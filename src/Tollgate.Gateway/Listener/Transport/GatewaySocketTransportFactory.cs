@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Tollgate.Gateway.Listener.Transport;
 
@@ -10,8 +12,10 @@ namespace Tollgate.Gateway.Listener.Transport;
 /// upgrade is done the plain TCP socket can be handed to a relay loop that owns it outright (<see cref="ISocketHandover"/>).
 /// TLS ports run on it too (Kestrel's HTTPS middleware over its pipes); their sockets are never handed over.
 /// </summary>
-internal sealed class GatewaySocketTransportFactory : IConnectionListenerFactory, IConnectionListenerFactorySelector
+internal sealed class GatewaySocketTransportFactory(IServiceProvider services) : IConnectionListenerFactory, IConnectionListenerFactorySelector
 {
+    private readonly Front.LoopFrontSettings? _front = services.GetService<Front.LoopFrontSettings>();
+
     public bool CanBind(EndPoint endpoint) => endpoint is IPEndPoint;
 
     public ValueTask<IConnectionListener> BindAsync(EndPoint endpoint, CancellationToken cancellationToken = default)
@@ -36,6 +40,11 @@ internal sealed class GatewaySocketTransportFactory : IConnectionListenerFactory
             throw;
         }
         socket.Listen(512);
+        // The plain gateway port: the socket loops accept and handshake on it themselves.
+        if (_front is { } front && front.Port == ip.Port && ip.Port != 0)
+            return new ValueTask<IConnectionListener>(new Front.LoopFrontListener(socket, local => new Front.LoopFront(
+                services.GetRequiredService<GatewayRequestHandler>(), services.GetRequiredService<Backend.BackendConnector>(), services,
+                front.Listener, local, services.GetRequiredService<ILoggerFactory>().CreateLogger<Front.LoopFront>())));
         return new ValueTask<IConnectionListener>(new GatewaySocketListener(socket));
     }
 }

@@ -1,0 +1,216 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Sockets;
+using Tollgate.Gateway.Backend;
+using Tollgate.Gateway.Listener.Transport;
+using Tollgate.Gateway.Relay.Loop;
+
+namespace Tollgate.Gateway.Listener.Front;
+
+/// <summary>
+/// The backend side of a handshake on the front: a non-blocking connect to a ws:// backend at an address literal, the
+/// upgrade request, and the backend's answer read and judged by the same rules as <see cref="BackendConnector"/>, all
+/// on the loop's thread with the socket in the handshake's slot (side 1), where the relay later finds it.
+/// </summary>
+internal sealed unsafe class FrontBackend(RelayLoop loop, int slot, int maxResponseHeaderBytes)
+{
+    private enum Phase : byte { Connecting, Sending, Reading, Done }
+
+    private readonly TaskCompletionSource<BackendHandshakeResult> _result = new();
+    private Phase _phase;
+    private int _fd = -1;
+    private string _where = "";
+    private byte[] _request = [];
+    private int _sent;
+    private byte[]? _buffer;
+    private int _filled;
+    private TimeSpan _timeout;
+
+    public Task<BackendHandshakeResult> Result => _result.Task;
+
+    /// <summary>When the connect, request and answer must be done by (<see cref="RelayLoop.Now"/> ticks).</summary>
+    public long Deadline { get; private set; }
+
+    public bool Pending => _phase != Phase.Done;
+
+    /// <summary>The descriptor registered in the slot and handed to the handler inside the upgraded stream; -1 until then.</summary>
+    public int HandedFd { get; private set; } = -1;
+
+    public void Start(IPEndPoint endpoint, byte[] request, TimeSpan timeout)
+    {
+        _where = $"{endpoint.Address}:{endpoint.Port}";
+        _request = request;
+        _timeout = timeout;
+        Deadline = RelayLoop.After(timeout);
+        var family = endpoint.AddressFamily == AddressFamily.InterNetwork ? LinuxSockets.AF_INET : LinuxSockets.AF_INET6;
+        _fd = LinuxSockets.socket(family, LinuxSockets.SOCK_STREAM | LinuxSockets.SOCK_NONBLOCK | LinuxSockets.SOCK_CLOEXEC, 0);
+        if (_fd < 0)
+        {
+            Finish(BackendHandshakeResult.Unreachable($"cannot connect to {_where}: {LinuxSockets.Describe(LinuxSockets.Errno)}"));
+            return;
+        }
+        int one = 1;
+        LinuxSockets.setsockopt(_fd, LinuxSockets.IPPROTO_TCP, LinuxSockets.TCP_NODELAY, &one, sizeof(int));
+        try
+        {
+            loop.AddBackend(slot, _fd);
+        }
+        catch (IOException e)
+        {
+            Finish(BackendHandshakeResult.Unreachable($"cannot connect to {_where}: {e.Message}"));
+            return;
+        }
+        var address = stackalloc byte[SocketAddresses.MaxLength];
+        var length = SocketAddresses.Write(endpoint, new Span<byte>(address, SocketAddresses.MaxLength));
+        if (LinuxSockets.connect(_fd, address, length) == 0)
+        {
+            _phase = Phase.Sending;
+            Send();
+            return;
+        }
+        var errno = LinuxSockets.Errno;
+        if (errno != LinuxSockets.EINPROGRESS)
+            Finish(BackendHandshakeResult.Unreachable($"cannot connect to {_where}: {LinuxSockets.Describe(errno)}"));
+        // else: EPOLLOUT (or an error) says when the connect is over
+    }
+
+    public void OnEvents(uint events)
+    {
+        switch (_phase)
+        {
+            case Phase.Connecting:
+                if ((events & (LinuxSockets.EPOLLOUT | LinuxSockets.EPOLLERR | LinuxSockets.EPOLLHUP)) == 0)
+                    return;
+                int error = 0, size = sizeof(int);
+                LinuxSockets.getsockopt(_fd, LinuxSockets.SOL_SOCKET, LinuxSockets.SO_ERROR, &error, &size);
+                if (error != 0)
+                {
+                    Finish(BackendHandshakeResult.Unreachable($"cannot connect to {_where}: {LinuxSockets.Describe(error)}"));
+                    return;
+                }
+                _phase = Phase.Sending;
+                Send();
+                return;
+            case Phase.Sending:
+                Send();
+                return;
+            case Phase.Reading:
+                Read();
+                return;
+        }
+    }
+
+    public void OnDeadline() =>
+        Finish(BackendHandshakeResult.TimedOut($"backend {_where} did not complete the handshake within {_timeout.TotalMilliseconds:0} ms"));
+
+    /// <summary>The client went away or the handshake ended: drop the backend connection; the dialer's caller sees a cancellation.</summary>
+    public void Cancel(CancellationToken token)
+    {
+        if (_phase == Phase.Done)
+            return;
+        CloseSocket();
+        _result.TrySetCanceled(token);
+    }
+
+    private void Send()
+    {
+        while (_sent < _request.Length)
+        {
+            nint n;
+            fixed (byte* p = _request)
+                n = LinuxSockets.send(_fd, p + _sent, _request.Length - _sent, LinuxSockets.MSG_DONTWAIT | LinuxSockets.MSG_NOSIGNAL);
+            if (n > 0)
+            {
+                _sent += (int)n;
+                continue;
+            }
+            var errno = LinuxSockets.Errno;
+            if (errno == LinuxSockets.EAGAIN)
+                return;
+            if (errno == LinuxSockets.EINTR)
+                continue;
+            Finish(Failed(errno));
+            return;
+        }
+        _phase = Phase.Reading;
+        _buffer = ArrayPool<byte>.Shared.Rent(maxResponseHeaderBytes);
+        Read();
+    }
+
+    private void Read()
+    {
+        var buffer = _buffer!.AsSpan(0, maxResponseHeaderBytes);
+        while (true)
+        {
+            if (_filled < buffer.Length)
+            {
+                nint n;
+                fixed (byte* p = buffer)
+                    n = LinuxSockets.recv(_fd, p + _filled, buffer.Length - _filled, LinuxSockets.MSG_DONTWAIT);
+                if (n == 0)
+                {
+                    Finish(BackendConnector.ConnectionEnded);
+                    return;
+                }
+                if (n < 0)
+                {
+                    var errno = LinuxSockets.Errno;
+                    if (errno == LinuxSockets.EAGAIN)
+                        return;
+                    if (errno == LinuxSockets.EINTR)
+                        continue;
+                    Finish(Failed(errno));
+                    return;
+                }
+                _filled += (int)n;
+            }
+            if (HttpResponseHead.FindEnd(buffer[.._filled]) < 0 && _filled < buffer.Length)
+                continue;
+            // The whole head (or a full buffer, which Interpret refuses): judge it. The stream exists only for an answer that
+            // may be upgraded; .NET's Socket expects the blocking descriptor the loop's MSG_DONTWAIT calls do not need.
+            LinuxSockets.fcntl(_fd, LinuxSockets.F_SETFL, 0);
+            var stream = new HandedOverStream(new Socket(new SafeSocketHandle(_fd, ownsHandle: true)), []);
+            var result = BackendConnector.Interpret(buffer, _filled, stream)!;
+            if (result.Outcome == BackendOutcome.Upgraded)
+            {
+                HandedFd = _fd;
+                _fd = -1;
+                Finish(result);
+            }
+            else
+            {
+                _fd = -1;
+                stream.Dispose(); // closing the descriptor also takes it out of the epoll set
+                Finish(result);
+            }
+            return;
+        }
+    }
+
+    private BackendHandshakeResult Failed(int errno) =>
+        BackendHandshakeResult.Refused(502, $"backend {_where} failed during the handshake: {LinuxSockets.Describe(errno)}");
+
+    private void Finish(BackendHandshakeResult result)
+    {
+        if (_phase == Phase.Done)
+            return;
+        CloseSocket();
+        // Continuations run inline: the handler goes on to the client's 101 on this thread.
+        _result.TrySetResult(result);
+    }
+
+    private void CloseSocket()
+    {
+        _phase = Phase.Done;
+        if (_fd >= 0)
+        {
+            LinuxSockets.close(_fd); // also leaves the epoll set
+            _fd = -1;
+        }
+        if (_buffer is not null)
+        {
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = null;
+        }
+    }
+}

@@ -1,0 +1,66 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Tollgate.Gateway.Backend;
+using Tollgate.Gateway.Relay.Loop;
+
+namespace Tollgate.Gateway.Listener.Front;
+
+/// <summary>
+/// The plain-TCP gateway port served by the socket loops themselves, as nginx's workers do: each loop accepts, reads and
+/// parses the upgrade request, runs <see cref="GatewayRequestHandler"/> (token, subscription, throttling: the same code
+/// as every other front), connects a ws:// backend without blocking and relays the 101, all on its own thread; the relay
+/// then takes over the same epoll slot. A connection costs one thread and no hand-off unless a check has to call out
+/// (an authorization URL, the cluster's ticket ledger), whose continuation comes back to the loop.
+/// </summary>
+internal sealed class LoopFront(
+    GatewayRequestHandler handler,
+    BackendConnector fallbackDialer,
+    IServiceProvider services,
+    GatewayListenerOptions options,
+    IPEndPoint localEndPoint,
+    ILogger logger)
+{
+    /// <summary>At most this many accepts per wake-up of one loop, so a burst of connections cannot starve the relays.</summary>
+    private const int AcceptBatch = 32;
+
+    private long _nextId;
+
+    public GatewayRequestHandler Handler => handler;
+    public BackendConnector FallbackDialer => fallbackDialer;
+    public IServiceProvider Services => services;
+    public GatewayListenerOptions Options => options;
+    public IPEndPoint LocalEndPoint => localEndPoint;
+    public ILogger Logger => logger;
+
+    public string NextConnectionId() => $"lf-{Interlocked.Increment(ref _nextId)}";
+
+    /// <summary>On <paramref name="loop"/>'s thread, when the listening socket is readable.</summary>
+    public unsafe void Accept(RelayLoop loop, Socket listener)
+    {
+        var listenFd = (int)listener.Handle;
+        var address = stackalloc byte[SocketAddresses.MaxLength];
+        for (int i = 0; i < AcceptBatch; i++)
+        {
+            int length = SocketAddresses.MaxLength;
+            // Blocking descriptors: the loop reads and writes with MSG_DONTWAIT, and .NET's Socket (made at the upgrade)
+            // then sees the blocking socket it expects for its streams.
+            int fd = LinuxSockets.accept4(listenFd, address, &length, LinuxSockets.SOCK_CLOEXEC);
+            if (fd < 0)
+            {
+                var errno = LinuxSockets.Errno;
+                if (errno == LinuxSockets.EAGAIN)
+                    return;
+                if (errno is LinuxSockets.EINTR or LinuxSockets.ECONNABORTED)
+                    continue;
+                // Out of descriptors (EMFILE/ENFILE) or memory: the kernel keeps the connections queued; stop accepting on this
+                // loop for a moment instead of spinning on a level-triggered listening socket.
+                logger.LogWarning("The gateway cannot accept connections: {Error}. Raise the open-files limit (ulimit -n).", LinuxSockets.Describe(errno));
+                AcceptPause.Start(loop, listener, this);
+                return;
+            }
+            var remote = SocketAddresses.Read(address, length);
+            new FrontHandshake(this, loop, fd, remote).Start();
+        }
+    }
+}
