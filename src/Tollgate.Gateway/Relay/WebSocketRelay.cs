@@ -22,14 +22,18 @@ internal static class WebSocketRelay
         RelayOptions options, RelayCounters counters, CancellationToken abort = default,
         IMessageGate? upstreamGate = null, IMessageGate? downstreamGate = null)
     {
-        // A NetworkStream exactly (a ws:// backend .NET connected) or one the front connected on a loop (an ISocketSource).
-        if (RelayLoops.IsEnabled && !abort.CanBeCanceled && client is ISocketSource source
-            && backend is NetworkStream { Socket: { } backendSocket } plain && (plain.GetType() == typeof(NetworkStream) || plain is ISocketSource))
-        {
-            return RelayLoops.Start(source.Socket, source.Leftover, backendSocket, backendLeftover, options, counters, upstreamGate, downstreamGate, source.Front);
-        }
+        if (RelayLoops.IsEnabled && !abort.CanBeCanceled && client is ISocketSource source && PlainSocket(backend) is { } backendSource)
+            return RelayLoops.Start(source, backendSource, backendLeftover, options, counters, upstreamGate, downstreamGate);
         // The stream relay reads the client through .NET's socket engine: a loop that ran its handshake lets it go.
         (client as ISocketSource)?.Front?.Release();
         return new RelayConnection(client, backend, backendLeftover, options, counters, abort, upstreamGate, downstreamGate);
     }
+
+    /// <summary>A backend the loop can relay: one the loop front connected, or a NetworkStream exactly (a ws:// backend); not TLS.</summary>
+    private static ISocketSource? PlainSocket(Stream backend) => backend switch
+    {
+        ISocketSource source => source,
+        NetworkStream { Socket: { } socket } plain when plain.GetType() == typeof(NetworkStream) => new SocketSource(socket),
+        _ => null,
+    };
 }

@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 using Tollgate.Gateway.Backend;
-using Tollgate.Gateway.Listener.Transport;
 using Tollgate.Gateway.Relay.Loop;
 
 namespace Tollgate.Gateway.Listener.Front;
@@ -32,6 +31,9 @@ internal sealed unsafe class FrontBackend(RelayLoop loop, int slot, int maxRespo
     public long Deadline { get; private set; }
 
     public bool Pending => _phase != Phase.Done;
+
+    /// <summary>The last read of the answer was short: nothing more was waiting on the socket then.</summary>
+    public bool Drained { get; private set; }
 
     /// <summary>The descriptor registered in the slot and handed to the handler inside the upgraded stream; -1 until then.</summary>
     public int HandedFd { get; private set; } = -1;
@@ -132,9 +134,9 @@ internal sealed unsafe class FrontBackend(RelayLoop loop, int slot, int maxRespo
             Finish(Failed(errno));
             return;
         }
+        // The answer cannot be there yet: wait for its edge instead of a read that would find nothing.
         _phase = Phase.Reading;
         _buffer = ArrayPool<byte>.Shared.Rent(maxResponseHeaderBytes);
-        Read();
     }
 
     private void Read()
@@ -163,13 +165,12 @@ internal sealed unsafe class FrontBackend(RelayLoop loop, int slot, int maxRespo
                     return;
                 }
                 _filled += (int)n;
+                Drained = _filled < buffer.Length; // a short read took everything the socket held
             }
             if (HttpResponseHead.FindEnd(buffer[.._filled]) < 0 && _filled < buffer.Length)
                 continue;
-            // The whole head (or a full buffer, which Interpret refuses): judge it. The stream exists only for an answer that
-            // may be upgraded; .NET's Socket expects the blocking descriptor the loop's MSG_DONTWAIT calls do not need.
-            LinuxSockets.fcntl(_fd, LinuxSockets.F_SETFL, 0);
-            var stream = new HandedOverStream(new Socket(new SafeSocketHandle(_fd, ownsHandle: true)), []);
+            // The whole head (or a full buffer, which Interpret refuses): judge it.
+            var stream = new FrontSocketStream(_fd, [], front: null);
             var result = BackendConnector.Interpret(buffer, _filled, stream)!;
             if (result.Outcome == BackendOutcome.Upgraded)
             {

@@ -5,7 +5,6 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Tollgate.Gateway.Backend;
-using Tollgate.Gateway.Listener.Transport;
 using Tollgate.Gateway.Relay.Loop;
 
 namespace Tollgate.Gateway.Listener.Front;
@@ -51,6 +50,9 @@ internal sealed unsafe class FrontHandshake : ILoopSocketOwner, IHttpUpgradeFeat
     private bool _handedOver;
     private TaskCompletionSource<Stream>? _upgrade;
     private FrontBackend? _backend;
+    private bool _clientDrained; // the last read of the request head was short: nothing more was waiting
+    private bool _clientEdgeMissed;
+    private bool _backendEdgeMissed;
 
     public FrontHandshake(LoopFront front, RelayLoop loop, int fd, IPEndPoint? remote)
     {
@@ -76,22 +78,30 @@ internal sealed unsafe class FrontHandshake : ILoopSocketOwner, IHttpUpgradeFeat
             _state = State.Done;
             return;
         }
-        AwaitHead(_front.Options.HandshakeTimeout);
+        // No read yet: registering reported the socket's readiness, so the request's edge comes with the next wait.
+        AwaitHead(_front.Options.HandshakeTimeout, readNow: false);
     }
 
     // ------------------------------------------------------------------ loop events
 
     public void OnEvents(int side, uint events)
     {
+        const uint readable = LinuxSockets.EPOLLIN | LinuxSockets.EPOLLRDHUP | LinuxSockets.EPOLLHUP | LinuxSockets.EPOLLERR;
         if (side == 1)
         {
-            _backend?.OnEvents(events);
+            if (_backend is { Pending: true } backend)
+                backend.OnEvents(events);
+            else if ((events & readable) != 0)
+                _backendEdgeMissed = true; // the relay must read the backend first
             return;
         }
+        if (_state != State.Head && (events & readable) != 0)
+            _clientEdgeMissed = true;
         switch (_state)
         {
             case State.Head:
-                ReadHead();
+                if ((events & readable) != 0) // not the writability registering reports at once
+                    ReadHead();
                 break;
             case State.Responding or State.Upgrading:
                 if ((events & (LinuxSockets.EPOLLOUT | LinuxSockets.EPOLLERR | LinuxSockets.EPOLLHUP)) != 0)
@@ -124,12 +134,13 @@ internal sealed unsafe class FrontHandshake : ILoopSocketOwner, IHttpUpgradeFeat
 
     // ------------------------------------------------------------------ request head
 
-    private void AwaitHead(TimeSpan timeout)
+    private void AwaitHead(TimeSpan timeout, bool readNow)
     {
         _state = State.Head;
         _headDeadline = RelayLoop.After(timeout);
         _loop.Schedule(this, _headDeadline);
-        ReadHead();
+        if (readNow)
+            ReadHead();
     }
 
     private void ReadHead()
@@ -171,6 +182,7 @@ internal sealed unsafe class FrontHandshake : ILoopSocketOwner, IHttpUpgradeFeat
                 n = LinuxSockets.recv(_fd, p + _filled, _buffer!.Length - _filled, LinuxSockets.MSG_DONTWAIT);
             if (n > 0)
             {
+                _clientDrained = _filled + n < _buffer!.Length;
                 _filled += (int)n;
                 continue;
             }
@@ -349,7 +361,8 @@ internal sealed unsafe class FrontHandshake : ILoopSocketOwner, IHttpUpgradeFeat
                 break;
             case After.NextRequest:
                 _reader.Reset();
-                AwaitHead(_front.Options.KeepAliveTimeout + _front.Options.HandshakeTimeout);
+                _clientEdgeMissed = false;
+                AwaitHead(_front.Options.KeepAliveTimeout + _front.Options.HandshakeTimeout, readNow: true); // bytes may be buffered or waiting
                 break;
             case After.Upgraded:
                 HandOver();
@@ -387,25 +400,16 @@ internal sealed unsafe class FrontHandshake : ILoopSocketOwner, IHttpUpgradeFeat
     {
         var leftover = _filled > _start ? _buffer.AsSpan(_start, _filled - _start).ToArray() : [];
         ReturnBuffer();
-        Socket socket;
-        try
-        {
-            socket = new Socket(new SafeSocketHandle(_fd, ownsHandle: true));
-        }
-        catch (Exception e)
-        {
-            _state = State.Handling;
-            _upgrade!.TrySetException(e);
-            return;
-        }
-        var (loop, slot, fd, backendFd) = (_loop, _slot, _fd, _backend?.HandedFd ?? -1);
-        var front = new FrontSlot(loop, slot, backendFd, () => loop.RunOrPost(() => loop.Unregister(slot, fd, backendFd)));
+        var (loop, slot, fd, backend) = (_loop, _slot, _fd, _backend);
+        var backendFd = backend?.HandedFd ?? -1;
+        var front = new FrontSlot(loop, slot, backendFd, () => loop.RunOrPost(() => loop.Unregister(slot, fd, backendFd)),
+            ClientEdgeMissed: _clientEdgeMissed || !_clientDrained, BackendEdgeMissed: _backendEdgeMissed || backend is null || !backend.Drained);
         _state = State.Done;
         _handedOver = true;
         var upgrade = _upgrade!;
         _upgrade = null;
         ReleaseRequest();
-        upgrade.SetResult(new HandedOverStream(socket, leftover, front));
+        upgrade.SetResult(new FrontSocketStream(fd, leftover, front));
     }
 
     // ------------------------------------------------------------------ backend dialer
@@ -445,9 +449,10 @@ internal sealed unsafe class FrontHandshake : ILoopSocketOwner, IHttpUpgradeFeat
         _aborted?.Cancel();
         _backend?.Cancel(_aborted?.Token ?? default);
         // A backend socket still the front's was closed above, which also left the set; one the handler was given (its
-        // upgrade then failed) may still be open: take it out too, so the freed slot never hears of it.
+        // upgrade then failed) may still be open: take it out, so the freed slot never hears of it. The client's socket
+        // leaves the set as it is closed.
         if (_slot >= 0)
-            _loop.Unregister(_slot, _fd, _backend?.HandedFd ?? -1);
+            _loop.Unregister(_slot, -1, _backend?.HandedFd ?? -1);
         LinuxSockets.close(_fd);
         ReturnBuffer();
         _upgrade?.TrySetException(new IOException("The client connection closed during the handshake."));

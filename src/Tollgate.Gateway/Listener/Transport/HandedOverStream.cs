@@ -13,7 +13,9 @@ internal sealed class HandedOverStream(Socket socket, byte[] leftover, Relay.Loo
 {
     private ReadOnlyMemory<byte> _unread = leftover;
 
-    Socket ISocketSource.Socket => Socket;
+    public int Fd => (int)Socket.Handle;
+
+    public IDisposable Owner => Socket;
 
     public ReadOnlyMemory<byte> Leftover => leftover;
 

@@ -15,9 +15,8 @@ internal static unsafe class ForeignEpollRegistrations
     private static int[] s_foreign = [];
     private static readonly object s_gate = new();
 
-    public static void Remove(Socket socket, IReadOnlySet<int> ours)
+    public static void Remove(int fd, IReadOnlySet<int> ours)
     {
-        var fd = (int)socket.Handle;
         var foreign = Volatile.Read(ref s_foreign);
         if (foreign.Length == 0)
             foreign = Rescan(ours);

@@ -45,7 +45,7 @@ internal sealed class LoopRelayConnection : IRelayConnection, ILoopSocketOwner
     private long _timerAt; // when this connection's one entry in the loop's timer queue is due; 0 = none
 
     internal LoopRelayConnection(
-        RelayLoop loop, Socket client, ReadOnlyMemory<byte> clientLeftover, Socket backend, ReadOnlyMemory<byte> backendLeftover,
+        RelayLoop loop, ISocketSource client, ISocketSource backend, ReadOnlyMemory<byte> backendLeftover,
         RelayOptions options, RelayCounters counters, IMessageGate? upstreamGate, IMessageGate? downstreamGate)
     {
         options.Validate();
@@ -54,7 +54,7 @@ internal sealed class LoopRelayConnection : IRelayConnection, ILoopSocketOwner
         Counters = counters;
         _client = new Side(client, isBackend: false);
         _backend = new Side(backend, isBackend: true);
-        _up = new Flow(this, _client, _backend, options.MaxMessageBytes, clientLeftover.ToArray(), upstreamGate, options.ValidateClientUtf8);
+        _up = new Flow(this, _client, _backend, options.MaxMessageBytes, client.Leftover.ToArray(), upstreamGate, options.ValidateClientUtf8);
         _down = new Flow(this, _backend, _client, options.MaxBackendMessageBytes, backendLeftover.ToArray(), downstreamGate, checkUtf8: false);
         _client.Writer = _down;
         _backend.Writer = _up;
@@ -137,8 +137,12 @@ internal sealed class LoopRelayConnection : IRelayConnection, ILoopSocketOwner
     /// Takes over the slot a handshake on the gateway's front registered the client's socket in (and the backend's, when
     /// the front connected it): the sockets stay in the epoll set, so the switch costs no system call.
     /// </summary>
-    internal void Adopt(int slot, bool backendRegistered)
+    /// <param name="clientMayHaveData">False when the front read the client's socket until it was drained and saw no
+    /// readiness since: the relay then waits for the next edge instead of trying a read that would find nothing.</param>
+    internal void Adopt(int slot, bool backendRegistered, bool clientMayHaveData, bool backendMayHaveData)
     {
+        _client.Readable = clientMayHaveData;
+        _backend.Readable = backendMayHaveData || !backendRegistered;
         _loop.Replace(slot, this);
         if (!backendRegistered)
         {
@@ -493,7 +497,7 @@ internal sealed class LoopRelayConnection : IRelayConnection, ILoopSocketOwner
             return;
         _finished = true;
         if (_slot >= 0)
-            _loop.Unregister(_slot, _client.Fd, _backend.Fd);
+            _loop.Release(_slot); // both sockets are closed below, which takes them out of the epoll set
         _up.ReleaseBuffer();
         _down.ReleaseBuffer();
         foreach (var side in (ReadOnlySpan<Side>)[_client, _backend])
@@ -514,10 +518,10 @@ internal sealed class LoopRelayConnection : IRelayConnection, ILoopSocketOwner
     private sealed record CloseRequest(ushort Code, string Reason);
 
     /// <summary>One socket: its readiness as epoll last told it, and what the gateway itself has to write to it.</summary>
-    private sealed class Side(Socket socket, bool isBackend) : ICloseTarget
+    private sealed class Side(ISocketSource socket, bool isBackend) : ICloseTarget
     {
-        public readonly Socket Socket = socket;
-        public readonly int Fd = (int)socket.Handle;
+        public readonly IDisposable Socket = socket.Owner;
+        public readonly int Fd = socket.Fd;
         /// <summary>The gateway is the backend's client, so frames it makes for the backend are masked.</summary>
         public readonly bool IsBackend = isBackend;
         public Flow Writer = null!;

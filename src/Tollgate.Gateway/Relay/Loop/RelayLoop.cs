@@ -24,6 +24,7 @@ internal sealed unsafe class RelayLoop
     private int _wakePending;
     private readonly List<ILoopSocketOwner?> _slots = [];
     private readonly Stack<int> _freeSlots = new();
+    private readonly List<int> _freeLater = [];
     private readonly PriorityQueue<ILoopSocketOwner, long> _timers = new();
     private readonly List<(int Fd, Action Accept)?> _listeners = [];
     private readonly Stack<byte[]> _buffers = new();
@@ -115,8 +116,7 @@ internal sealed unsafe class RelayLoop
         }
         catch
         {
-            _slots[slot] = null; // a socket already gone: leave no slot behind
-            _freeSlots.Push(slot);
+            Release(slot); // a socket already gone: leave no slot behind
             throw;
         }
         return slot;
@@ -167,8 +167,17 @@ internal sealed unsafe class RelayLoop
             LinuxSockets.epoll_ctl(_epfd, LinuxSockets.EPOLL_CTL_DEL, clientFd, null);
         if (backendFd >= 0)
             LinuxSockets.epoll_ctl(_epfd, LinuxSockets.EPOLL_CTL_DEL, backendFd, null);
+        Release(slot);
+    }
+
+    /// <summary>
+    /// Frees the slot of sockets that are about to be closed (closing takes them out of the epoll set: no epoll_ctl). It is
+    /// reused only after the current batch of events, so an event of the closed sockets in that batch reaches nobody.
+    /// </summary>
+    public void Release(int slot)
+    {
         _slots[slot] = null;
-        _freeSlots.Push(slot);
+        _freeLater.Add(slot);
     }
 
     /// <summary>A pinned buffer of <see cref="RelayOptions.BufferSize"/>'s default size, taken only while bytes are in flight.</summary>
@@ -234,6 +243,9 @@ internal sealed unsafe class RelayLoop
                 }
             }
             RunTimers();
+            foreach (var slot in _freeLater)
+                _freeSlots.Push(slot);
+            _freeLater.Clear();
         }
     }
 

@@ -1,5 +1,3 @@
-using System.Net.Sockets;
-
 namespace Tollgate.Gateway.Relay.Loop;
 
 /// <summary>
@@ -46,23 +44,23 @@ internal static class RelayLoops
     /// called there); any other goes to the next loop in turn.
     /// </summary>
     public static LoopRelayConnection Start(
-        Socket client, ReadOnlyMemory<byte> clientLeftover, Socket backend, ReadOnlyMemory<byte> backendLeftover,
-        RelayOptions options, RelayCounters counters, IMessageGate? upstreamGate, IMessageGate? downstreamGate, FrontSlot? front = null)
+        ISocketSource client, ISocketSource backend, ReadOnlyMemory<byte> backendLeftover,
+        RelayOptions options, RelayCounters counters, IMessageGate? upstreamGate, IMessageGate? downstreamGate)
     {
         var (loops, fds) = s_loops.Value;
-        if (front is not null)
+        if (backend.MayBeOnDotNetEngine)
+            ForeignEpollRegistrations.Remove(backend.Fd, fds);
+        if (client.Front is { } front)
         {
-            var backendInSlot = front.BackendFd == (int)backend.Handle;
-            if (!backendInSlot)
-                ForeignEpollRegistrations.Remove(backend, fds); // a backend .NET's engine connected (a host name)
-            var adopted = new LoopRelayConnection(front.Loop, client, clientLeftover, backend, backendLeftover, options, counters, upstreamGate, downstreamGate);
-            front.Loop.RunOrPost(() => adopted.Adopt(front.Slot, backendInSlot));
+            var backendInSlot = front.BackendFd == backend.Fd;
+            var adopted = new LoopRelayConnection(front.Loop, client, backend, backendLeftover, options, counters, upstreamGate, downstreamGate);
+            front.Loop.RunOrPost(() => adopted.Adopt(front.Slot, backendInSlot, front.ClientEdgeMissed, front.BackendEdgeMissed));
             return adopted;
         }
         var loop = loops[(int)((uint)Interlocked.Increment(ref s_next) % (uint)loops.Length)];
-        ForeignEpollRegistrations.Remove(client, fds);
-        ForeignEpollRegistrations.Remove(backend, fds);
-        var connection = new LoopRelayConnection(loop, client, clientLeftover, backend, backendLeftover, options, counters, upstreamGate, downstreamGate);
+        if (client.MayBeOnDotNetEngine)
+            ForeignEpollRegistrations.Remove(client.Fd, fds);
+        var connection = new LoopRelayConnection(loop, client, backend, backendLeftover, options, counters, upstreamGate, downstreamGate);
         loop.Post(connection.Attach);
         return connection;
     }
