@@ -53,6 +53,7 @@ internal sealed unsafe class FrontHandshake : ILoopSocketOwner, IHttpUpgradeFeat
     private bool _clientDrained; // the last read of the request head was short: nothing more was waiting
     private bool _clientEdgeMissed;
     private bool _backendEdgeMissed;
+    private FrontSlot? _handedSlot; // after the 101: where edges go until the relay adopts the slot
 
     public FrontHandshake(LoopFront front, RelayLoop loop, int fd, IPEndPoint? remote)
     {
@@ -87,6 +88,18 @@ internal sealed unsafe class FrontHandshake : ILoopSocketOwner, IHttpUpgradeFeat
     public void OnEvents(int side, uint events)
     {
         const uint readable = LinuxSockets.EPOLLIN | LinuxSockets.EPOLLRDHUP | LinuxSockets.EPOLLHUP | LinuxSockets.EPOLLERR;
+        if (_handedOver)
+        {
+            // Handed over, not yet adopted (the handler runs on another thread): pass the edges on to the relay.
+            if ((events & readable) != 0)
+            {
+                if (side == 0)
+                    _handedSlot!.ClientEdgeMissed = true;
+                else
+                    _handedSlot!.BackendEdgeMissed = true;
+            }
+            return;
+        }
         if (side == 1)
         {
             if (_backend is { Pending: true } backend)
@@ -402,8 +415,12 @@ internal sealed unsafe class FrontHandshake : ILoopSocketOwner, IHttpUpgradeFeat
         ReturnBuffer();
         var (loop, slot, fd, backend) = (_loop, _slot, _fd, _backend);
         var backendFd = backend?.HandedFd ?? -1;
-        var front = new FrontSlot(loop, slot, backendFd, () => loop.RunOrPost(() => loop.Unregister(slot, fd, backendFd)),
-            ClientEdgeMissed: _clientEdgeMissed || !_clientDrained, BackendEdgeMissed: _backendEdgeMissed || backend is null || !backend.Drained);
+        var front = new FrontSlot(loop, slot, backendFd, () => loop.RunOrPost(() => loop.Unregister(slot, fd, backendFd)))
+        {
+            ClientEdgeMissed = _clientEdgeMissed || !_clientDrained,
+            BackendEdgeMissed = _backendEdgeMissed || backend is null || !backend.Drained,
+        };
+        _handedSlot = front;
         _state = State.Done;
         _handedOver = true;
         var upgrade = _upgrade!;

@@ -137,12 +137,13 @@ internal sealed class LoopRelayConnection : IRelayConnection, ILoopSocketOwner
     /// Takes over the slot a handshake on the gateway's front registered the client's socket in (and the backend's, when
     /// the front connected it): the sockets stay in the epoll set, so the switch costs no system call.
     /// </summary>
-    /// <param name="clientMayHaveData">False when the front read the client's socket until it was drained and saw no
-    /// readiness since: the relay then waits for the next edge instead of trying a read that would find nothing.</param>
-    internal void Adopt(int slot, bool backendRegistered, bool clientMayHaveData, bool backendMayHaveData)
+    /// <remarks>A side the front read until it was drained, with no readiness since, waits for its next edge instead of
+    /// starting with a read that would find nothing.</remarks>
+    internal void Adopt(FrontSlot front, bool backendRegistered)
     {
-        _client.Readable = clientMayHaveData;
-        _backend.Readable = backendMayHaveData || !backendRegistered;
+        var slot = front.Slot;
+        _client.Readable = front.ClientEdgeMissed;
+        _backend.Readable = front.BackendEdgeMissed || !backendRegistered;
         _loop.Replace(slot, this);
         if (!backendRegistered)
         {

@@ -54,7 +54,7 @@ internal static class RelayLoops
         {
             var backendInSlot = front.BackendFd == backend.Fd;
             var adopted = new LoopRelayConnection(front.Loop, client, backend, backendLeftover, options, counters, upstreamGate, downstreamGate);
-            front.Loop.RunOrPost(() => adopted.Adopt(front.Slot, backendInSlot, front.ClientEdgeMissed, front.BackendEdgeMissed));
+            front.Loop.RunOrPost(() => adopted.Adopt(front, backendInSlot));
             return adopted;
         }
         var loop = loops[(int)((uint)Interlocked.Increment(ref s_next) % (uint)loops.Length)];
