@@ -1,0 +1,128 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Net.WebSockets;
+using System.Text;
+using Tollgate.EndToEnd.Tests.Infrastructure;
+
+namespace Tollgate.EndToEnd.Tests;
+
+/// <summary>
+/// The plain gateway port served by the socket loops themselves (accept, request head, handler, non-blocking backend
+/// connect, 101): what a client meets there, driven over real sockets against the real server.
+/// </summary>
+public sealed class LoopFrontTests
+{
+    [Fact]
+    public async Task A_backend_at_an_address_literal_is_connected_by_the_loop_and_relayed()
+    {
+        await using var server = new TollgateServer();
+        await server.StartAsync();
+        using var client = new TollgateClient(server);
+        // 127.0.0.1, not localhost: the loop connects it itself (a host name takes .NET's sockets).
+        var p = await Scenario.ProvisionAsync(server, client, endpoint: $"ws://127.0.0.1:{server.EchoPort}/echo");
+
+        using var ws = await GatewayClient.ConnectAsync(p.GatewayUrl, p.Token.AccessToken);
+        await GatewayClient.AssertEchoAsync(ws, "connected on the loop");
+        var big = new byte[300_000];
+        Random.Shared.NextBytes(big);
+        using (var cts = new CancellationTokenSource(GatewayClient.Timeout))
+            await ws.SendAsync(big, WebSocketMessageType.Binary, true, cts.Token);
+        var (type, data) = await GatewayClient.ReceiveMessageAsync(ws);
+        Assert.Equal(WebSocketMessageType.Binary, type);
+        Assert.Equal(big, data);
+        using (var cts = new CancellationTokenSource(GatewayClient.Timeout))
+            await ws.CloseAsync((WebSocketCloseStatus)4005, "bye from the loop", cts.Token);
+        Assert.Equal((WebSocketCloseStatus)4005, ws.CloseStatus);
+    }
+
+    [Fact]
+    public async Task A_refused_request_keeps_the_connection_for_an_upgrade_whose_first_frame_came_with_it()
+    {
+        await using var server = new TollgateServer();
+        await server.StartAsync();
+        using var client = new TollgateClient(server);
+        var p = await Scenario.ProvisionAsync(server, client, endpoint: $"ws://127.0.0.1:{server.EchoPort}/echo");
+        var path = new Uri(p.GatewayUrl).AbsolutePath;
+
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync(IPAddress.Loopback, server.GatewayPort);
+        var stream = tcp.GetStream();
+        stream.ReadTimeout = (int)GatewayClient.Timeout.TotalMilliseconds;
+        // First a request for an API that does not exist: 404, and HTTP/1.1 keeps the connection.
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"GET /no-such-api HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+        var refusal = ReadResponse(stream, out var body);
+        Assert.StartsWith("HTTP/1.1 404", refusal);
+        Assert.Contains("No API is deployed at /no-such-api", body);
+
+        // Then the upgrade and the first frame in one write, as a client that does not wait for the 101 may send them.
+        var frame = MaskedText("sent with the upgrade");
+        var upgrade = Encoding.ASCII.GetBytes(
+            $"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+            $"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nAuthorization: Bearer {p.Token.AccessToken}\r\n\r\n");
+        await stream.WriteAsync(upgrade.Concat(frame).ToArray());
+        var switching = ReadResponse(stream, out _);
+        Assert.StartsWith("HTTP/1.1 101", switching);
+        Assert.Contains("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", switching); // the backend's accept key for this nonce, passed on
+
+        var echo = new byte[2 + 21];
+        stream.ReadExactly(echo);
+        Assert.Equal(0x81, echo[0]); // FIN + text, unmasked from the server
+        Assert.Equal("sent with the upgrade", Encoding.UTF8.GetString(echo, 2, 21));
+    }
+
+    [Fact]
+    public async Task Backends_that_refuse_or_never_answer_get_502_and_504()
+    {
+        using var silent = new TcpListener(IPAddress.Loopback, 0); // accepts (the kernel does), never answers
+        silent.Start();
+        var closedPort = FreePorts.Take();
+        await using var server = new TollgateServer();
+        server.ExtraArgs.AddRange(["--backend-connect-timeout", "1"]);
+        await server.StartAsync();
+        using var client = new TollgateClient(server);
+        var refused = await Scenario.ProvisionAsync(server, client, endpoint: $"ws://127.0.0.1:{closedPort}/x");
+        var hanging = await Scenario.ProvisionAsync(server, client, endpoint: $"ws://127.0.0.1:{((IPEndPoint)silent.LocalEndpoint).Port}/x");
+
+        Assert.Equal(502, (await GatewayClient.TryHandshakeAsync(refused.GatewayUrl, refused.Token.AccessToken)).Code);
+        var started = DateTime.UtcNow;
+        Assert.Equal(504, (await GatewayClient.TryHandshakeAsync(hanging.GatewayUrl, hanging.Token.AccessToken)).Code);
+        Assert.InRange(DateTime.UtcNow - started, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(10));
+        // The gateway goes on serving.
+        var ok = await Scenario.ProvisionAsync(server, client, endpoint: $"ws://127.0.0.1:{server.EchoPort}/echo");
+        await GatewayClient.AssertEchoesAsync(ok.GatewayUrl, ok.Token.AccessToken);
+    }
+
+    private static byte[] MaskedText(string text)
+    {
+        var payload = Encoding.UTF8.GetBytes(text);
+        byte[] mask = [0x11, 0x22, 0x33, 0x44];
+        var frame = new byte[2 + 4 + payload.Length];
+        frame[0] = 0x81;
+        frame[1] = (byte)(0x80 | payload.Length);
+        mask.CopyTo(frame, 2);
+        for (var i = 0; i < payload.Length; i++)
+            frame[6 + i] = (byte)(payload[i] ^ mask[i % 4]);
+        return frame;
+    }
+
+    /// <summary>Reads one response head (and its Content-Length body) byte by byte, so nothing after it is consumed.</summary>
+    private static string ReadResponse(NetworkStream stream, out string body)
+    {
+        var head = new StringBuilder();
+        while (!head.ToString().EndsWith("\r\n\r\n", StringComparison.Ordinal))
+        {
+            var b = stream.ReadByte();
+            Assert.NotEqual(-1, b);
+            head.Append((char)b);
+        }
+        var text = head.ToString();
+        var length = 0;
+        foreach (var line in text.Split("\r\n"))
+            if (line.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase))
+                length = int.Parse(line["Content-Length:".Length..].Trim());
+        var bytes = new byte[length];
+        stream.ReadExactly(bytes);
+        body = Encoding.UTF8.GetString(bytes);
+        return text;
+    }
+}
