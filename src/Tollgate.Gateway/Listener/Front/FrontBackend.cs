@@ -116,22 +116,12 @@ internal sealed unsafe class FrontBackend(RelayLoop loop, int slot, int maxRespo
 
     private void Send()
     {
-        while (_sent < _request.Length)
+        var error = LinuxSockets.SendRest(_fd, _request, ref _sent);
+        if (error == LinuxSockets.EAGAIN)
+            return;
+        if (error != 0)
         {
-            nint n;
-            fixed (byte* p = _request)
-                n = LinuxSockets.send(_fd, p + _sent, _request.Length - _sent, LinuxSockets.MSG_DONTWAIT | LinuxSockets.MSG_NOSIGNAL);
-            if (n > 0)
-            {
-                _sent += (int)n;
-                continue;
-            }
-            var errno = LinuxSockets.Errno;
-            if (errno == LinuxSockets.EAGAIN)
-                return;
-            if (errno == LinuxSockets.EINTR)
-                continue;
-            Finish(Failed(errno));
+            Finish(Failed(error));
             return;
         }
         // The answer cannot be there yet: wait for its edge instead of a read that would find nothing.

@@ -338,27 +338,16 @@ internal sealed unsafe class FrontHandshake : ILoopSocketOwner, IHttpUpgradeFeat
 
     private void ContinueSend()
     {
-        var bytes = _out!;
-        while (_outPos < bytes.Length)
+        var error = LinuxSockets.SendRest(_fd, _out!, ref _outPos);
+        if (error == LinuxSockets.EAGAIN)
+            return; // EPOLLOUT goes on
+        if (error != 0)
         {
-            nint n;
-            fixed (byte* p = bytes)
-                n = LinuxSockets.send(_fd, p + _outPos, bytes.Length - _outPos, LinuxSockets.MSG_DONTWAIT | LinuxSockets.MSG_NOSIGNAL);
-            if (n > 0)
-            {
-                _outPos += (int)n;
-                continue;
-            }
-            var errno = LinuxSockets.Errno;
-            if (errno == LinuxSockets.EAGAIN)
-                return; // EPOLLOUT goes on
-            if (errno == LinuxSockets.EINTR)
-                continue;
             _out = null;
             if (_after == After.Upgraded)
             {
                 _state = State.Handling; // the handler sees the failed upgrade and ends; OnHandled closes
-                _upgrade!.TrySetException(new IOException($"The client went away before the 101 was sent: {LinuxSockets.Describe(errno)}."));
+                _upgrade!.TrySetException(new IOException($"The client went away before the 101 was sent: {LinuxSockets.Describe(error)}."));
             }
             else
             {

@@ -46,6 +46,29 @@ internal static unsafe class LinuxSockets
     [DllImport("libc", SetLastError = true)] public static extern int fcntl(int fd, int cmd, int arg);
     [DllImport("libc", SetLastError = true)] public static extern int close(int fd);
 
+    /// <summary>
+    /// Sends <paramref name="bytes"/> from <paramref name="position"/> on without blocking, advancing it. Returns 0 once all is
+    /// sent, <see cref="EAGAIN"/> when the socket takes no more for now (wait for EPOLLOUT), or the errno of a failure.
+    /// </summary>
+    public static int SendRest(int fd, byte[] bytes, ref int position)
+    {
+        while (position < bytes.Length)
+        {
+            nint n;
+            fixed (byte* p = bytes)
+                n = send(fd, p + position, bytes.Length - position, MSG_DONTWAIT | MSG_NOSIGNAL);
+            if (n > 0)
+            {
+                position += (int)n;
+                continue;
+            }
+            var errno = Errno;
+            if (errno != EINTR)
+                return errno;
+        }
+        return 0;
+    }
+
     public static int Errno => Marshal.GetLastPInvokeError();
 
     /// <summary>An errno as text for logs and relay results (e.g. "ECONNRESET (104)").</summary>
