@@ -69,11 +69,13 @@ public sealed class AnalyticsRecorder : IDisposable
         var record = new ConnectionRecord(now, route?.ApiId ?? Guid.Empty, api, Guid.Empty, "", "", "",
             http.Connection.RemoteIpAddress?.ToString() ?? "", UserAgent(http), result, refusal.Reason,
             Math.Round(elapsed, 3), Math.Round(elapsed, 3), 0, 0, 0, 0, 0, 0, null, null, null);
+        List<ConnectionRecord>? full;
         lock (_gate)
         {
             BucketFor(Minute(now), route?.ApiId ?? Guid.Empty, Guid.Empty).Refused++;
-            AddRecord(record);
+            full = AddRecord(record);
         }
+        HandOff(full);
     }
 
     /// <summary>A connection was upgraded and its relay started; returns the handle to pass to <see cref="Closed"/>.</summary>
@@ -110,13 +112,15 @@ public sealed class AnalyticsRecorder : IDisposable
             Math.Round(track.HandshakeMs, 3), Math.Round(track.AuthMs, 3), Math.Round(track.BackendMs, 3), Math.Round(duration.TotalMilliseconds, 1),
             c.MessagesIn, c.BytesIn, c.MessagesOut, c.BytesOut,
             result?.CloseCode, result?.CloseReason, ClosedBy(result));
+        List<ConnectionRecord>? full;
         lock (_gate)
         {
             var bucket = BucketFor(Minute(now), live.Route.ApiId, live.Identity.ApplicationId);
             Sample(track, bucket);
             bucket.Closed++;
-            AddRecord(record);
+            full = AddRecord(record);
         }
+        HandOff(full);
     }
 
     /// <summary>Samples live connections (deltas since the last sample) and hands what was aggregated to the writer.</summary>
@@ -185,12 +189,32 @@ public sealed class AnalyticsRecorder : IDisposable
         if (dbo != 0) _metrics.Bytes.Add(dbo, api, new("direction", "out"));
     }
 
-    private void AddRecord(ConnectionRecord record)
+    /// <summary>Caller holds _gate. Returns the records to hand to the writer now when they make a full batch.</summary>
+    private List<ConnectionRecord>? AddRecord(ConnectionRecord record)
     {
         if (_records.Count >= _options.MaxPendingConnections)
+        {
             Interlocked.Increment(ref _droppedRecords);
-        else
-            _records.Add(record);
+            return null;
+        }
+        _records.Add(record);
+        if (_records.Count < _options.RecordsPerBatch)
+            return null;
+        var full = _records;
+        _records = new();
+        return full;
+    }
+
+    /// <summary>A full batch of connection records goes to the writer before the interval (the per-minute counts wait for it).</summary>
+    private void HandOff(List<ConnectionRecord>? records)
+    {
+        if (records is null)
+            return;
+        if (!_channel.Writer.TryWrite(new AnalyticsBatch([], records)))
+        {
+            Interlocked.Increment(ref _droppedBatches);
+            _metrics.AnalyticsDropped.Add(1);
+        }
     }
 
     private Bucket BucketFor(long minute, Guid api, Guid app)

@@ -52,6 +52,30 @@ public sealed class AnalyticsRecorderTests
     }
 
     [Fact]
+    public void A_full_batch_of_connection_records_goes_to_the_writer_before_the_interval()
+    {
+        using var metrics = new GatewayMetrics();
+        using var recorder = new AnalyticsRecorder(new AnalyticsOptions(true, TimeSpan.FromHours(1), RecordsPerBatch: 3), metrics);
+        for (var id = 1; id <= 7; id++)
+        {
+            var track = recorder.Opened(new AnalyticsRecorder.ConnectionView(id, Route, Identity, new RelayCounters(), null), new DefaultHttpContext(), 1, 1);
+            recorder.Closed(track, new RelayResult(1000, null, RelayCloser.Client, null), TimeSpan.FromMilliseconds(5));
+        }
+
+        // Two full batches of 3 went at once, with no per-minute counts (those wait for the interval's flush).
+        Assert.True(recorder.Batches.TryRead(out var first));
+        Assert.True(recorder.Batches.TryRead(out var second));
+        Assert.False(recorder.Batches.TryRead(out _));
+        Assert.Equal((3, 3), (first!.Connections.Count, second!.Connections.Count));
+        Assert.Empty(first.Minutes);
+        recorder.Flush();
+        Assert.True(recorder.Batches.TryRead(out var last));
+        Assert.Single(last!.Connections);
+        Assert.Equal(7, last.Minutes.Sum(m => m.Closed));
+        Assert.Equal(0, recorder.DroppedRecords);
+    }
+
+    [Fact]
     public void Refusals_are_counted_per_api_with_their_status()
     {
         using var metrics = new GatewayMetrics();
