@@ -92,6 +92,69 @@ public sealed class LoopFrontTests
         await GatewayClient.AssertEchoesAsync(ok.GatewayUrl, ok.Token.AccessToken);
     }
 
+    [Fact]
+    public async Task Out_of_descriptors_the_gateway_pauses_accepting_says_why_and_recovers()
+    {
+        await using var server = new TollgateServer();
+        await server.StartAsync();
+        using var client = new TollgateClient(server);
+        var p = await Scenario.ProvisionAsync(server, client, endpoint: $"ws://127.0.0.1:{server.EchoPort}/echo");
+        await GatewayClient.AssertEchoesAsync(p.GatewayUrl, p.Token.AccessToken);
+        var pid = server.ProcessId!.Value;
+
+        // Room for a few more descriptors only: connections past it wait in the kernel's backlog (EMFILE on accept).
+        var open = Directory.GetFiles($"/proc/{pid}/fd").Length;
+        var before = OpenFilesLimit(pid);
+        SetOpenFilesLimit(pid, new RLimit { Current = (ulong)open + 8, Maximum = before.Maximum });
+        var idle = new List<TcpClient>();
+        try
+        {
+            for (var i = 0; i < 24; i++)
+            {
+                var tcp = new TcpClient();
+                await tcp.ConnectAsync(IPAddress.Loopback, server.GatewayPort); // completes in the backlog, accepted or not
+                idle.Add(tcp);
+            }
+            var deadline = DateTime.UtcNow + GatewayClient.Timeout;
+            while (!server.Log.Contains("cannot accept connections", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
+                await Task.Delay(100);
+            Assert.Contains("Raise the open-files limit", server.Log);
+        }
+        finally
+        {
+            foreach (var tcp in idle)
+                tcp.Dispose();
+            SetOpenFilesLimit(pid, before);
+        }
+        // Accepting resumes after the pause: the gateway serves again.
+        await GatewayClient.AssertEchoesAsync(p.GatewayUrl, p.Token.AccessToken);
+        Assert.True(server.IsRunning);
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    private static extern int prlimit(int pid, int resource, ref RLimit newLimit, IntPtr oldLimit);
+
+    private struct RLimit
+    {
+        public ulong Current;
+        public ulong Maximum;
+    }
+
+    /// <summary>The soft and hard "Max open files" of a process, from /proc/PID/limits.</summary>
+    private static RLimit OpenFilesLimit(int pid)
+    {
+        var line = File.ReadLines($"/proc/{pid}/limits").First(l => l.StartsWith("Max open files", StringComparison.Ordinal));
+        var parts = line["Max open files".Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return new RLimit { Current = ulong.Parse(parts[0]), Maximum = ulong.Parse(parts[1]) };
+    }
+
+    private static void SetOpenFilesLimit(int pid, RLimit value)
+    {
+        const int RLIMIT_NOFILE = 7;
+        if (prlimit(pid, RLIMIT_NOFILE, ref value, IntPtr.Zero) != 0)
+            throw new InvalidOperationException($"prlimit failed: errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}");
+    }
+
     private static byte[] MaskedText(string text)
     {
         var payload = Encoding.UTF8.GetBytes(text);

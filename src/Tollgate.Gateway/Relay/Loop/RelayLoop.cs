@@ -130,11 +130,16 @@ internal sealed unsafe class RelayLoop
     /// <summary>Accepts on <paramref name="listenFd"/> from this loop too; the kernel wakes one loop per new connection (EPOLLEXCLUSIVE).</summary>
     public void AddListener(int listenFd, Action accept)
     {
-        var index = _listeners.Count;
+        var index = _listeners.IndexOf(null); // a listener paused and re-added (out of descriptors) reuses its entry
+        if (index < 0)
+        {
+            index = _listeners.Count;
+            _listeners.Add(null);
+        }
         var ev = new LinuxSockets.EpollEvent { Events = LinuxSockets.EPOLLIN | LinuxSockets.EPOLLEXCLUSIVE, Data = ListenTokens + (ulong)index };
         if (LinuxSockets.epoll_ctl(_epfd, LinuxSockets.EPOLL_CTL_ADD, listenFd, &ev) != 0)
             throw new IOException($"epoll_ctl(ADD) of a listening socket failed: {LinuxSockets.Describe(LinuxSockets.Errno)}");
-        _listeners.Add((listenFd, accept));
+        _listeners[index] = (listenFd, accept);
     }
 
     public void RemoveListener(int listenFd)
