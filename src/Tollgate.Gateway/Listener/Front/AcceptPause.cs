@@ -21,7 +21,7 @@ internal sealed class AcceptPause : ILoopSocketOwner
     public static void Start(RelayLoop loop, Socket listener, LoopFront front)
     {
         loop.RemoveListener((int)listener.Handle);
-        loop.Schedule(new AcceptPause(loop, listener, front), RelayLoop.After(Pause));
+        loop.Schedule(new TimerTicket(new AcceptPause(loop, listener, front)), RelayLoop.After(Pause));
     }
 
     public void OnTimer(long due, long now)

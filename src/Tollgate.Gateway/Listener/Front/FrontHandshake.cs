@@ -54,6 +54,7 @@ internal sealed unsafe class FrontHandshake : ILoopSocketOwner, IHttpUpgradeFeat
     private bool _clientEdgeMissed;
     private bool _backendEdgeMissed;
     private FrontSlot? _handedSlot; // after the 101: where edges go until the relay adopts the slot
+    private readonly TimerTicket _ticket;
 
     public FrontHandshake(LoopFront front, RelayLoop loop, int fd, IPEndPoint? remote)
     {
@@ -62,6 +63,7 @@ internal sealed unsafe class FrontHandshake : ILoopSocketOwner, IHttpUpgradeFeat
         _fd = fd;
         _remote = remote;
         _reader = new RequestHeadReader(front.Options.MaxRequestHeadBytes);
+        _ticket = new TimerTicket(this);
     }
 
     /// <summary>On the loop's thread, right after accept.</summary>
@@ -151,7 +153,7 @@ internal sealed unsafe class FrontHandshake : ILoopSocketOwner, IHttpUpgradeFeat
     {
         _state = State.Head;
         _headDeadline = RelayLoop.After(timeout);
-        _loop.Schedule(this, _headDeadline);
+        _loop.Schedule(_ticket, _headDeadline);
         if (readNow)
             ReadHead();
     }
@@ -412,6 +414,7 @@ internal sealed unsafe class FrontHandshake : ILoopSocketOwner, IHttpUpgradeFeat
         _handedSlot = front;
         _state = State.Done;
         _handedOver = true;
+        _ticket.Detach(); // its time-outs no longer apply: the relay's do
         var upgrade = _upgrade!;
         _upgrade = null;
         ReleaseRequest();
@@ -440,7 +443,7 @@ internal sealed unsafe class FrontHandshake : ILoopSocketOwner, IHttpUpgradeFeat
             _backend = backend;
             backend.Start(new IPEndPoint(address, port), head, connectTimeout);
             if (backend.Pending)
-                _loop.Schedule(this, backend.Deadline);
+                _loop.Schedule(_ticket, backend.Deadline);
         });
         return backend.Result;
     }
@@ -452,6 +455,7 @@ internal sealed unsafe class FrontHandshake : ILoopSocketOwner, IHttpUpgradeFeat
         if (_state == State.Done)
             return;
         _state = State.Done;
+        _ticket.Detach();
         _aborted?.Cancel();
         _backend?.Cancel(_aborted?.Token ?? default);
         // A backend socket still the front's was closed above, which also left the set; one the handler was given (its

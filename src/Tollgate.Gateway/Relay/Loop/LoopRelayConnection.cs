@@ -43,12 +43,14 @@ internal sealed class LoopRelayConnection : IRelayConnection, ILoopSocketOwner
     private long _progress;
     private bool _finished;
     private long _timerAt; // when this connection's one entry in the loop's timer queue is due; 0 = none
+    private readonly TimerTicket _ticket;
 
     internal LoopRelayConnection(
         RelayLoop loop, ISocketSource client, ISocketSource backend, ReadOnlyMemory<byte> backendLeftover,
         RelayOptions options, RelayCounters counters, IMessageGate? upstreamGate, IMessageGate? downstreamGate)
     {
         options.Validate();
+        _ticket = new TimerTicket(this);
         _loop = loop;
         _options = options;
         Counters = counters;
@@ -194,7 +196,7 @@ internal sealed class LoopRelayConnection : IRelayConnection, ILoopSocketOwner
         if (_finished || (_timerAt != 0 && _timerAt <= due))
             return;
         _timerAt = due;
-        _loop.Schedule(this, due);
+        _loop.Schedule(_ticket, due);
     }
 
     public void OnTimer(long due, long now)
@@ -497,6 +499,7 @@ internal sealed class LoopRelayConnection : IRelayConnection, ILoopSocketOwner
         if (_finished)
             return;
         _finished = true;
+        _ticket.Detach();
         if (_slot >= 0)
             _loop.Release(_slot); // both sockets are closed below, which takes them out of the epoll set
         _up.ReleaseBuffer();

@@ -25,7 +25,7 @@ internal sealed unsafe class RelayLoop
     private readonly List<ILoopSocketOwner?> _slots = [];
     private readonly Stack<int> _freeSlots = new();
     private readonly List<int> _freeLater = [];
-    private readonly PriorityQueue<ILoopSocketOwner, long> _timers = new();
+    private readonly PriorityQueue<TimerTicket, long> _timers = new();
     private readonly List<(int Fd, Action Accept)?> _listeners = [];
     private readonly Stack<byte[]> _buffers = new();
 
@@ -77,8 +77,8 @@ internal sealed unsafe class RelayLoop
 
     public static long After(TimeSpan delay) => Stopwatch.GetTimestamp() + (long)(delay.TotalSeconds * Stopwatch.Frequency);
 
-    /// <summary>Wakes <paramref name="connection"/>'s <see cref="LoopRelayConnection.OnTimer"/> at <paramref name="due"/> (or later); the connection keeps at most one entry (see there).</summary>
-    public void Schedule(ILoopSocketOwner owner, long due) => _timers.Enqueue(owner, due);
+    /// <summary>Wakes the ticket's owner (<see cref="ILoopSocketOwner.OnTimer"/>) at <paramref name="due"/> or later, unless it detached the ticket.</summary>
+    public void Schedule(TimerTicket ticket, long due) => _timers.Enqueue(ticket, due);
 
     /// <summary>Adds both sockets, edge-triggered for reading and writing at once: no epoll_ctl per back-pressure episode.</summary>
     public int Register(ILoopSocketOwner owner, int clientFd, int backendFd)
@@ -292,16 +292,18 @@ internal sealed unsafe class RelayLoop
         if (_timers.Count == 0)
             return;
         var now = Stopwatch.GetTimestamp();
-        while (_timers.TryPeek(out var connection, out var due) && due <= now)
+        while (_timers.TryPeek(out var ticket, out var due) && due <= now)
         {
             _timers.Dequeue();
+            if (ticket.Owner is not { } owner)
+                continue; // its owner ended
             try
             {
-                connection.OnTimer(due, now);
+                owner.OnTimer(due, now);
             }
             catch (Exception e)
             {
-                connection.Fail(e);
+                owner.Fail(e);
             }
         }
     }
