@@ -1,40 +1,76 @@
 using System.Runtime.CompilerServices;
 using Tollgate.Gateway.Relay;
+using Tollgate.Gateway.Relay.Loop;
 
 namespace Tollgate.Gateway.Tests;
 
 /// <summary>
-/// A finished loop relay must not stay reachable through its pending entry in the loop's timer queue (the idle check is
-/// due long after the connection ended): on a busy gateway that kept thousands of dead connections alive into gen 2.
+/// A loop's timer queue cannot drop an entry before it is due, and an idle check or handshake time-out is due long after
+/// a short connection ended: on a busy gateway those entries kept thousands of finished connections alive into gen 2.
+/// Entries hold a ticket the owner detaches when it ends.
 /// </summary>
 public sealed class LoopTimerTicketTests
 {
     [Fact]
-    public async Task A_finished_loop_relay_is_collectable_before_its_idle_check_is_due()
-    {
-        var relay = await RunAndFinishAsync();
-        for (var i = 0; i < 5 && relay.IsAlive; i++)
-        {
-            GC.Collect();
-            GC.WaitForPendingFinalizers();
-            await Task.Delay(50);
-        }
-        Assert.False(relay.IsAlive, "the finished relay is still reachable (its timer entry holds it until the idle check, an hour away)");
-    }
-
-    /// <summary>Not inlined, so no local of the test keeps the relay alive.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static async Task<WeakReference> RunAndFinishAsync()
+    public async Task A_finished_loop_relay_detaches_its_timer_entry()
     {
         var (clientNear, clientFar) = await LoopbackPair.CreateAsync();
         var (backendNear, backendFar) = await LoopbackPair.CreateAsync();
-        // An idle time-out an hour away: the relay's one timer entry is due long after this test.
-        var options = new RelayOptions { IdleTimeout = TimeSpan.FromHours(1) };
-        var relay = RelayEngines.Start(RelayEngine.Loop, clientFar, backendNear, ReadOnlyMemory<byte>.Empty, options, new RelayCounters());
-        // Both peers drop their connections: the relay ends.
+        // An idle time-out an hour away: the relay's timer entry is due long after this test.
+        var relay = (LoopRelayConnection)RelayEngines.Start(RelayEngine.Loop, clientFar, backendNear, ReadOnlyMemory<byte>.Empty,
+            new RelayOptions { IdleTimeout = TimeSpan.FromHours(1) }, new RelayCounters());
+        Assert.False(relay.TimerReleased);
         clientNear.Dispose();
         backendFar.Dispose();
         await relay.Completion.WaitAsync(TimeSpan.FromSeconds(15));
-        return new WeakReference(relay);
+        Assert.True(relay.TimerReleased);
+    }
+
+    [Fact]
+    public async Task An_owner_whose_ticket_is_detached_is_not_kept_alive_by_the_pending_entry()
+    {
+        var loop = RelayLoops.All[0];
+        var (owner, ticket) = await ScheduleFarAwayAsync(loop);
+        await RunOnAsync(loop, ticket.Detach);
+        for (var i = 0; i < 3 && owner.IsAlive; i++)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+        }
+        Assert.False(owner.IsAlive);
+        GC.KeepAlive(ticket);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static async Task<(WeakReference Owner, TimerTicket Ticket)> ScheduleFarAwayAsync(RelayLoop loop)
+    {
+        var owner = new IdleOwner();
+        var ticket = new TimerTicket(owner);
+        await RunOnAsync(loop, () => loop.Schedule(ticket, RelayLoop.After(TimeSpan.FromHours(1))));
+        return (new WeakReference(owner), ticket);
+    }
+
+    private static Task RunOnAsync(RelayLoop loop, Action action)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        loop.Post(() =>
+        {
+            action();
+            done.SetResult();
+        });
+        return done.Task.WaitAsync(TimeSpan.FromSeconds(15));
+    }
+
+    private sealed class IdleOwner : ILoopSocketOwner
+    {
+        public void OnEvents(int side, uint events)
+        {
+        }
+
+        public void OnTimer(long due, long now) => throw new InvalidOperationException("due in an hour");
+
+        public void Fail(Exception e)
+        {
+        }
     }
 }
