@@ -11,7 +11,8 @@
 #   TOLLGATE_EXTRA_ARGS='--analytics off' bench/run-shared.sh ...   # extra server options
 #   TOLLGATE_SERVER_ENV='DOTNET_gcServer=0' bench/run-shared.sh ...  # environment for the server only
 #   TOLLGATE_VARIANTS='loop1=TOLLGATE_RELAY_LOOPS=1 stream=TOLLGATE_RELAY_LOOPS=0' bench/run-shared.sh ...
-#       # A/B in one run: one more Tollgate server per NAME=ENV (ENV: comma-separated VAR=VALUE), target "tollgate-NAME"
+#       # A/B in one run: one more Tollgate server per NAME=ENV (ENV: comma-separated VAR=VALUE), target "tollgate-NAME";
+#       # TOLLGATE_DLL=PATH in ENV runs that variant from another build (e.g. a worktree of an older commit)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SHARED=${SHARED_BENCH:-$ROOT/../shared/bench}
@@ -35,15 +36,16 @@ trap cleanup EXIT
 
 # start_tollgate NAME "VAR=VALUE ..." — starts one server, provisions the bench API, adds its --target arguments.
 start_tollgate() {
-  local name=$1 env_extra=$2
+  local name=$1 env_extra=$2 dll=$DLL
   local https_port gw_port data password log pid
+  if [[ " $env_extra " =~ " TOLLGATE_DLL="([^ ]+)" " ]]; then dll=${BASH_REMATCH[1]}; fi
   https_port=$(free_port); gw_port=$(free_port)
   data=$(mktemp -d /tmp/tollgate-bench-XXXXXX); DATAS+=("$data")
   password="Bench-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
   log=$data/server.log
   # Warning level: no access-log line per connection during the measurement (the gateway still records analytics).
   env ${TOLLGATE_SERVER_ENV:-} $env_extra TOLLGATE_ADMIN_PASSWORD=$password Logging__LogLevel__Default=Warning \
-    dotnet "$DLL" --data "$data" --https-port "$https_port" --gateway-port "$gw_port" --gateway-tls-port 0 \
+    dotnet "$dll" --data "$data" --https-port "$https_port" --gateway-port "$gw_port" --gateway-tls-port 0 \
     --echo-port 0 --max-connections-per-client 0 ${TOLLGATE_EXTRA_ARGS:-} >"$log" 2>&1 &
   pid=$!; PIDS+=("$pid")
   for _ in $(seq 1 120); do
