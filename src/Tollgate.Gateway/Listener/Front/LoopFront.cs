@@ -33,6 +33,24 @@ internal sealed class LoopFront(
     public IPEndPoint LocalEndPoint => localEndPoint;
     public ILogger Logger => logger;
 
+    /// <summary>This loop, unless another has at least <see cref="Slack"/> fewer connections.</summary>
+    private static RelayLoop LeastBusy(RelayLoop current)
+    {
+        var best = current;
+        var bestLoad = current.Load - Slack;
+        foreach (var loop in RelayLoops.All)
+        {
+            var load = loop.Load;
+            if (load < bestLoad)
+                (best, bestLoad) = (loop, load);
+        }
+        return best;
+    }
+
+    /// <summary>How many more connections the accepting loop may have before a new one goes elsewhere: small, so long-lived
+    /// connections end up spread evenly; not zero, so short ones mostly stay where they were accepted (no hand-off).</summary>
+    private const int Slack = 2;
+
     public string NextConnectionId() => $"lf-{Interlocked.Increment(ref _nextId)}";
 
     /// <summary>On <paramref name="loop"/>'s thread, when the listening socket is readable.</summary>
@@ -60,7 +78,20 @@ internal sealed class LoopFront(
                 return;
             }
             var remote = SocketAddresses.Read(address, length);
-            new FrontHandshake(this, loop, fd, remote).Start();
+            var target = LeastBusy(loop);
+            if (target == loop)
+            {
+                new FrontHandshake(this, loop, fd, remote).Start();
+                continue;
+            }
+            // The kernel wakes whichever loop waits, so a burst of connections lands on one: a loop with clearly more
+            // connections than another hands the new one over (one wake-up) and the relays stay spread over the cores.
+            target.Incoming(1);
+            target.Post(() =>
+            {
+                target.Incoming(-1);
+                new FrontHandshake(this, target, fd, remote).Start();
+            });
         }
     }
 }

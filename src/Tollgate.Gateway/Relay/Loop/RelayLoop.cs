@@ -25,6 +25,8 @@ internal sealed unsafe class RelayLoop
     private readonly List<ILoopSocketOwner?> _slots = [];
     private readonly Stack<int> _freeSlots = new();
     private readonly List<int> _freeLater = [];
+    private int _occupied; // slots in use; written on the loop's thread only
+    private int _incoming;
     private readonly PriorityQueue<TimerTicket, long> _timers = new();
     private readonly List<(int Fd, Action Accept)?> _listeners = [];
     private readonly Stack<byte[]> _buffers = new();
@@ -96,9 +98,19 @@ internal sealed unsafe class RelayLoop
         return slot;
     }
 
+    /// <summary>
+    /// Connections this loop owns or was handed and has not started yet (read from other threads, roughly): the front
+    /// hands a new connection to a less busy loop when this one has clearly more (see LoopFront).
+    /// </summary>
+    public int Load => Volatile.Read(ref _occupied) + Volatile.Read(ref _incoming);
+
+    /// <summary>A connection posted to this loop counts towards its <see cref="Load"/> until it takes a slot.</summary>
+    public void Incoming(int change) => Interlocked.Add(ref _incoming, change);
+
     /// <summary>A slot with the client's socket only (a handshake on the front); the backend's joins with <see cref="AddBackend"/>.</summary>
     public int Reserve(ILoopSocketOwner owner, int clientFd)
     {
+        Volatile.Write(ref _occupied, _occupied + 1);
         int slot;
         if (_freeSlots.Count > 0)
         {
@@ -183,6 +195,7 @@ internal sealed unsafe class RelayLoop
     {
         _slots[slot] = null;
         _freeLater.Add(slot);
+        Volatile.Write(ref _occupied, _occupied - 1);
     }
 
     /// <summary>A pinned buffer of <see cref="RelayOptions.BufferSize"/>'s default size, taken only while bytes are in flight.</summary>
