@@ -8,8 +8,7 @@ namespace Tollgate.Gateway.Listener.Transport;
 /// (<see cref="ISocketSource"/>); the stream relay (a wss:// backend, or loops turned off) reads it as a stream, the
 /// handshake's leftover bytes first.
 /// </summary>
-internal sealed class HandedOverStream(Socket socket, byte[] leftover, Relay.Loop.FrontSlot? front = null)
-    : NetworkStream(socket, ownsSocket: true), ISocketSource
+internal sealed class HandedOverStream(Socket socket, byte[] leftover) : NetworkStream(socket, ownsSocket: true), ISocketSource
 {
     private ReadOnlyMemory<byte> _unread = leftover;
 
@@ -18,8 +17,6 @@ internal sealed class HandedOverStream(Socket socket, byte[] leftover, Relay.Loo
     public IDisposable Owner => Socket;
 
     public ReadOnlyMemory<byte> Leftover => leftover;
-
-    public Relay.Loop.FrontSlot? Front => front;
 
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
