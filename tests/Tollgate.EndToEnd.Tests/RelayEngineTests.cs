@@ -28,6 +28,26 @@ public sealed class RelayEngineTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task With_the_loop_front_off_kestrel_accepts_and_hands_the_socket_to_a_loop()
+    {
+        await using var server = new TollgateServer();
+        server.ExtraEnvironment["TOLLGATE_LOOP_FRONT"] = "0";
+        await server.StartAsync();
+        using var client = new TollgateClient(server);
+        var p = await Scenario.ProvisionAsync(server, client, endpoint: $"ws://127.0.0.1:{server.EchoPort}/echo");
+
+        using var ws = await GatewayClient.ConnectAsync(p.GatewayUrl, p.Token.AccessToken);
+        await GatewayClient.AssertEchoAsync(ws, "handed over by Kestrel's front");
+        Assert.Contains(ThreadNames(server.ProcessId!.Value), t => t.StartsWith("tg-relay-", StringComparison.Ordinal));
+        using (var cts = new CancellationTokenSource(GatewayClient.Timeout))
+            await ws.CloseAsync((WebSocketCloseStatus)4006, "done", cts.Token);
+        Assert.Equal((WebSocketCloseStatus)4006, ws.CloseStatus);
+        // A refusal on that front still answers as the gateway's own handler does.
+        var refused = await GatewayClient.TryHandshakeAsync(p.GatewayUrl, "not-a-token");
+        Assert.Equal(401, refused.Code);
+    }
+
+    [Fact]
     public async Task With_the_loops_turned_off_the_stream_relay_carries_the_tutorial()
     {
         await using var server = new TollgateServer();
