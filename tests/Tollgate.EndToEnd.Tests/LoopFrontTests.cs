@@ -23,16 +23,8 @@ public sealed class LoopFrontTests
 
         using var ws = await GatewayClient.ConnectAsync(p.GatewayUrl, p.Token.AccessToken);
         await GatewayClient.AssertEchoAsync(ws, "connected on the loop");
-        var big = new byte[300_000];
-        Random.Shared.NextBytes(big);
-        using (var cts = new CancellationTokenSource(GatewayClient.Timeout))
-            await ws.SendAsync(big, WebSocketMessageType.Binary, true, cts.Token);
-        var (type, data) = await GatewayClient.ReceiveMessageAsync(ws);
-        Assert.Equal(WebSocketMessageType.Binary, type);
-        Assert.Equal(big, data);
-        using (var cts = new CancellationTokenSource(GatewayClient.Timeout))
-            await ws.CloseAsync((WebSocketCloseStatus)4005, "bye from the loop", cts.Token);
-        Assert.Equal((WebSocketCloseStatus)4005, ws.CloseStatus);
+        await GatewayClient.AssertBinaryEchoAsync(ws, 300_000);
+        await GatewayClient.CloseAndAssertCodeAsync(ws, 4005, "bye from the loop");
     }
 
     [Fact]

@@ -23,7 +23,7 @@ public sealed class RelayEngineTests(ITestOutputHelper output)
         await GatewayClient.AssertEchoAsync(ws, "through the loop");
         var threads = ThreadNames(server.ProcessId!.Value);
         output.WriteLine(string.Join(", ", threads.Distinct()));
-        Assert.Contains(threads, t => t.StartsWith("tg-relay-", StringComparison.Ordinal));
+        Assert.Contains(threads, IsLoopThread);
         await GatewayClient.CloseQuietlyAsync(ws);
     }
 
@@ -38,10 +38,8 @@ public sealed class RelayEngineTests(ITestOutputHelper output)
 
         using var ws = await GatewayClient.ConnectAsync(p.GatewayUrl, p.Token.AccessToken);
         await GatewayClient.AssertEchoAsync(ws, "handed over by Kestrel's front");
-        Assert.Contains(ThreadNames(server.ProcessId!.Value), t => t.StartsWith("tg-relay-", StringComparison.Ordinal));
-        using (var cts = new CancellationTokenSource(GatewayClient.Timeout))
-            await ws.CloseAsync((WebSocketCloseStatus)4006, "done", cts.Token);
-        Assert.Equal((WebSocketCloseStatus)4006, ws.CloseStatus);
+        Assert.Contains(ThreadNames(server.ProcessId!.Value), IsLoopThread);
+        await GatewayClient.CloseAndAssertCodeAsync(ws, 4006, "done");
         // A refusal on that front still answers as the gateway's own handler does.
         var refused = await GatewayClient.TryHandshakeAsync(p.GatewayUrl, "not-a-token");
         Assert.Equal(401, refused.Code);
@@ -58,10 +56,8 @@ public sealed class RelayEngineTests(ITestOutputHelper output)
 
         using var ws = await GatewayClient.ConnectAsync(p.GatewayUrl, p.Token.AccessToken);
         await GatewayClient.AssertEchoAsync(ws, "through the stream relay");
-        using (var cts = new CancellationTokenSource(GatewayClient.Timeout))
-            await ws.CloseAsync((WebSocketCloseStatus)4002, "done here", cts.Token);
-        Assert.Equal((WebSocketCloseStatus)4002, ws.CloseStatus);
-        Assert.DoesNotContain(ThreadNames(server.ProcessId!.Value), t => t.StartsWith("tg-relay-", StringComparison.Ordinal));
+        await GatewayClient.CloseAndAssertCodeAsync(ws, 4002, "done here");
+        Assert.DoesNotContain(ThreadNames(server.ProcessId!.Value), IsLoopThread);
     }
 
     [Fact]
@@ -77,15 +73,8 @@ public sealed class RelayEngineTests(ITestOutputHelper output)
 
         using var ws = await GatewayClient.ConnectAsync(p.GatewayUrl, p.Token.AccessToken);
         await GatewayClient.AssertEchoAsync(ws, "to a wss:// backend");
-        var big = new byte[200_000];
-        Random.Shared.NextBytes(big);
-        await ws.SendAsync(big, WebSocketMessageType.Binary, true, CancellationToken.None);
-        var (type, data) = await GatewayClient.ReceiveMessageAsync(ws);
-        Assert.Equal(WebSocketMessageType.Binary, type);
-        Assert.Equal(big, data);
-        using (var cts = new CancellationTokenSource(GatewayClient.Timeout))
-            await ws.CloseAsync((WebSocketCloseStatus)4003, "tls backend done", cts.Token);
-        Assert.Equal((WebSocketCloseStatus)4003, ws.CloseStatus);
+        await GatewayClient.AssertBinaryEchoAsync(ws, 200_000);
+        await GatewayClient.CloseAndAssertCodeAsync(ws, 4003, "tls backend done");
     }
 
     [Fact]
@@ -109,6 +98,8 @@ public sealed class RelayEngineTests(ITestOutputHelper output)
     }
 
     /// <summary>The names of the server's threads, as the kernel shows them (at most 15 characters).</summary>
+    private static bool IsLoopThread(string name) => name.StartsWith("tg-relay-", StringComparison.Ordinal);
+
     private static List<string> ThreadNames(int pid) =>
         Directory.EnumerateDirectories($"/proc/{pid}/task")
             .Select(task => { try { return File.ReadAllText(Path.Combine(task, "comm")).Trim(); } catch (IOException) { return ""; } })

@@ -135,6 +135,26 @@ public static class GatewayClient
         Assert.Equal(text, Encoding.UTF8.GetString(data));
     }
 
+    /// <summary>Sends <paramref name="size"/> random bytes as one binary message and asserts the same bytes come back.</summary>
+    public static async Task AssertBinaryEchoAsync(ClientWebSocket ws, int size)
+    {
+        var sent = new byte[size];
+        Random.Shared.NextBytes(sent);
+        using (var cts = new CancellationTokenSource(Timeout))
+            await ws.SendAsync(sent, WebSocketMessageType.Binary, true, cts.Token);
+        var (type, data) = await ReceiveMessageAsync(ws);
+        Assert.Equal(WebSocketMessageType.Binary, type);
+        Assert.Equal(sent, data);
+    }
+
+    /// <summary>Closes with <paramref name="code"/> and asserts the close handshake came back with the same code.</summary>
+    public static async Task CloseAndAssertCodeAsync(ClientWebSocket ws, int code, string reason)
+    {
+        using (var cts = new CancellationTokenSource(Timeout))
+            await ws.CloseAsync((WebSocketCloseStatus)code, reason, cts.Token);
+        Assert.Equal((WebSocketCloseStatus)code, ws.CloseStatus);
+    }
+
     /// <summary>Connects, checks the echo of one text message and closes normally.</summary>
     public static async Task AssertEchoesAsync(string url, string? bearer, string text = "hello tollgate")
     {

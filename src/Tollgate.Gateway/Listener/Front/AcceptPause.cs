@@ -26,7 +26,7 @@ internal sealed class AcceptPause : ILoopSocketOwner
 
     public void OnTimer(long due, long now)
     {
-        if (!LoopFrontListener.IsOpen(_listener))
+        if (_front.Stopped)
             return; // unbound meanwhile
         _loop.AddListener((int)_listener.Handle, () => _front.Accept(_loop, _listener));
     }

@@ -21,7 +21,8 @@ internal sealed class FrontSocketStream(int fd, byte[] leftover, FrontSlot? fron
     private int _closed;
 
     public int Fd => fd;
-    public IDisposable Owner => (IDisposable?)_stream ?? new Closer(this);
+    /// <summary>The stream itself: disposing it closes the .NET Socket if one was made, else the descriptor.</summary>
+    public IDisposable Owner => this;
     public ReadOnlyMemory<byte> Leftover => leftover;
     public FrontSlot? Front => front;
     public bool MayBeOnDotNetEngine => _stream is not null;
@@ -69,19 +70,14 @@ internal sealed class FrontSocketStream(int fd, byte[] leftover, FrontSlot? fron
             if (_stream is not null)
                 _stream.Dispose();
             else
-                Close(fd);
+                CloseDescriptor();
         }
         base.Dispose(disposing);
     }
 
-    private void Close(int descriptor)
+    private void CloseDescriptor()
     {
         if (Interlocked.Exchange(ref _closed, 1) == 0)
-            LinuxSockets.close(descriptor); // a graceful close: the FIN goes after anything still queued
-    }
-
-    private sealed class Closer(FrontSocketStream stream) : IDisposable
-    {
-        public void Dispose() => stream.Close(stream.Fd);
+            LinuxSockets.close(fd); // a graceful close: the FIN goes after anything still queued
     }
 }

@@ -25,6 +25,7 @@ internal sealed class LoopFront(
     private const int AcceptBatch = 32;
 
     private long _nextId;
+    private volatile bool _stopped;
 
     public GatewayRequestHandler Handler => handler;
     public BackendConnector FallbackDialer => fallbackDialer;
@@ -50,6 +51,11 @@ internal sealed class LoopFront(
     /// <summary>How many more connections the accepting loop may have before a new one goes elsewhere: small, so long-lived
     /// connections end up spread evenly; not zero, so short ones mostly stay where they were accepted (no hand-off).</summary>
     private const int Slack = 2;
+
+    /// <summary>The port was unbound: an accept pause must not put its listening socket back.</summary>
+    public bool Stopped => _stopped;
+
+    public void Stop() => _stopped = true;
 
     public string NextConnectionId() => $"lf-{Interlocked.Increment(ref _nextId)}";
 

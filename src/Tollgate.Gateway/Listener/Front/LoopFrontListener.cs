@@ -11,9 +11,9 @@ namespace Tollgate.Gateway.Listener.Front;
 /// </summary>
 internal sealed class LoopFrontListener : IConnectionListener
 {
-    private static readonly HashSet<Socket> s_open = [];
     private readonly Socket _socket;
     private readonly TaskCompletionSource _unbound = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly LoopFront _front;
     private int _closed;
 
     public LoopFrontListener(Socket socket, Func<IPEndPoint, LoopFront> front)
@@ -21,21 +21,13 @@ internal sealed class LoopFrontListener : IConnectionListener
         _socket = socket;
         socket.Blocking = false; // each loop accepts until EAGAIN; an accepted socket does not inherit this (Linux)
         EndPoint = socket.LocalEndPoint!;
-        var loopFront = front((IPEndPoint)EndPoint);
-        lock (s_open)
-            s_open.Add(socket);
+        _front = front((IPEndPoint)EndPoint);
+        var loopFront = _front;
         foreach (var loop in RelayLoops.All)
             loop.RunOrPost(() => loop.AddListener((int)socket.Handle, () => loopFront.Accept(loop, socket)));
     }
 
     public EndPoint EndPoint { get; }
-
-    /// <summary>Whether <paramref name="socket"/> is still a bound front (an accept pause must not re-add a closed one).</summary>
-    public static bool IsOpen(Socket socket)
-    {
-        lock (s_open)
-            return s_open.Contains(socket);
-    }
 
     public async ValueTask<ConnectionContext?> AcceptAsync(CancellationToken cancellationToken = default)
     {
@@ -47,8 +39,7 @@ internal sealed class LoopFrontListener : IConnectionListener
     {
         if (Interlocked.Exchange(ref _closed, 1) != 0)
             return;
-        lock (s_open)
-            s_open.Remove(_socket);
+        _front.Stop();
         // Every loop lets the socket go before it is closed, so no loop is left accepting on a reused descriptor.
         var removed = RelayLoops.All.Select(loop =>
         {
