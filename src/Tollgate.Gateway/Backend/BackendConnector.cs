@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
-using System.Text;
+using Tollgate.Gateway.Http;
 
 namespace Tollgate.Gateway.Backend;
 
@@ -170,7 +170,7 @@ internal sealed class BackendConnector(BackendOptions? options = null) : IBacken
         // RFC 6455 4.1: a client must fail the connection unless the 101 confirms the websocket upgrade.
         var upgrade = Find(headers, "Upgrade");
         var connection = Find(headers, "Connection");
-        if (!string.Equals(upgrade?.Trim(), "websocket", StringComparison.OrdinalIgnoreCase)
+        if (upgrade is null || !upgrade.AsSpan().Trim().Equals("websocket", StringComparison.OrdinalIgnoreCase)
             || connection is null || !HasToken(connection, "upgrade"))
         {
             return BackendHandshakeResult.Refused(502, "backend answered 101 without 'Upgrade: websocket' and 'Connection: Upgrade'", headers);
@@ -185,13 +185,18 @@ internal sealed class BackendConnector(BackendOptions? options = null) : IBacken
         CheckToken(target, "request target", allowSpace: false);
         bool defaultPort = port == (tls ? 443 : 80);
         // Uri.Host keeps the brackets of an IPv6 literal, as the Host header needs them.
-        string host = defaultPort ? endpoint.Host : $"{endpoint.Host}:{port}";
 
-        var sb = new StringBuilder(512);
-        sb.Append("GET ").Append(target).Append(" HTTP/1.1\r\n")
-          .Append("Host: ").Append(host).Append("\r\n")
-          .Append("Upgrade: websocket\r\n")
-          .Append("Connection: Upgrade\r\n");
+        var head = new HeadBytes(1024);
+        head.Append("GET "u8);
+        head.Append(target);
+        head.Append(" HTTP/1.1\r\nHost: "u8);
+        head.Append(endpoint.Host);
+        if (!defaultPort)
+        {
+            head.Append(":"u8);
+            head.Append(port);
+        }
+        head.Append("\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"u8);
         foreach (var (name, value) in request.Headers)
         {
             if (IsConnectorOwned(name))
@@ -199,11 +204,11 @@ internal sealed class BackendConnector(BackendOptions? options = null) : IBacken
                 continue;
             }
             CheckToken(name, "header name", allowSpace: false);
-            CheckToken(value, $"value of header '{name}'", allowSpace: true);
-            sb.Append(name).Append(": ").Append(value).Append("\r\n");
+            CheckToken(value, name, allowSpace: true, isValue: true);
+            head.Header(name, value);
         }
-        sb.Append("\r\n");
-        return Encoding.Latin1.GetBytes(sb.ToString());
+        head.Append("\r\n"u8);
+        return head.ToArray();
     }
 
     // Hop-by-hop headers and the ones this connector writes itself; never taken from the caller.
@@ -219,7 +224,8 @@ internal sealed class BackendConnector(BackendOptions? options = null) : IBacken
         || name.Equals("Trailer", StringComparison.OrdinalIgnoreCase);
 
     // Guards against request splitting: CR, LF or other control characters must never reach the wire.
-    private static void CheckToken(string s, string what, bool allowSpace)
+    // The message is made only on failure (for a value, "what" is the header's name).
+    private static void CheckToken(string s, string what, bool allowSpace, bool isValue = false)
     {
         if (s.Length == 0 && !allowSpace)
         {
@@ -229,7 +235,7 @@ internal sealed class BackendConnector(BackendOptions? options = null) : IBacken
         {
             if (c < 0x20 && !(allowSpace && c == '\t') || c == 0x7F || c > 0xFF || (!allowSpace && c == ' '))
             {
-                throw new ArgumentException($"invalid character in {what}");
+                throw new ArgumentException(isValue ? $"invalid character in value of header '{what}'" : $"invalid character in {what}");
             }
         }
     }
@@ -248,9 +254,9 @@ internal sealed class BackendConnector(BackendOptions? options = null) : IBacken
 
     private static bool HasToken(string list, string token)
     {
-        foreach (var part in list.Split(',', StringSplitOptions.TrimEntries))
+        foreach (var range in list.AsSpan().Split(','))
         {
-            if (part.Equals(token, StringComparison.OrdinalIgnoreCase))
+            if (list.AsSpan()[range].Trim().Equals(token, StringComparison.OrdinalIgnoreCase))
             {
                 return true;
             }

@@ -1,4 +1,4 @@
-using System.Text;
+using Tollgate.Gateway.Http;
 
 namespace Tollgate.Gateway.Backend;
 
@@ -51,8 +51,8 @@ internal static class HttpResponseHead
                 error = "malformed header line from backend";
                 return false;
             }
-            string name = Encoding.ASCII.GetString(line[..colon]);
-            string value = Encoding.Latin1.GetString(line[(colon + 1)..].Trim(" \t"u8));
+            string name = HeaderText.Name(line[..colon]);
+            string value = HeaderText.Value(line[(colon + 1)..].Trim(" \t"u8));
             headers.Add(new(name, value));
         }
         return true;

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
 
@@ -10,9 +11,11 @@ public enum CredentialSource { None, AuthorizationHeader, SubProtocol, QueryPara
 /// The credentials a client presented, read from every place browsers and other clients can use:
 /// <c>Authorization: Bearer</c>, a <c>tollgate.bearer.&lt;token&gt;</c> subprotocol entry, <c>?access_token=</c>,
 /// a single-use <c>?ticket=</c>, and an API key as <c>apikey</c>/<c>X-API-Key</c> header or <c>?apikey=</c>.
+/// The token is kept as the span of the text it came in (<see cref="TokenText"/>); <see cref="Token"/> makes its own string
+/// only when asked, so a token the gateway has already validated is looked up without a copy.
 /// </summary>
 public sealed record Credentials(
-    string? Token,
+    ReadOnlyMemory<char> TokenText,
     CredentialSource TokenSource,
     string? ApiKey,
     CredentialSource ApiKeySource,
@@ -30,23 +33,30 @@ public sealed record Credentials(
     /// <summary>Headers that carry credentials; never forwarded.</summary>
     public static readonly string[] CredentialHeaders = ["Authorization", "apikey", "X-API-Key"];
 
-    public bool HasAny => Token is not null || ApiKey is not null || RawAuthorization is not null;
+    private string? _token;
+
+    /// <summary>The access token or ticket, if one was presented.</summary>
+    public string? Token => TokenSource == CredentialSource.None ? null : _token ??= AsString(TokenText);
+
+    public bool HasToken => TokenSource != CredentialSource.None;
+
+    public bool HasAny => HasToken || ApiKey is not null || RawAuthorization is not null;
 
     public static Credentials Read(HttpRequest request)
     {
-        string? token = null;
+        var token = ReadOnlyMemory<char>.Empty;
         var tokenSource = CredentialSource.None;
         var rawAuthorization = request.Headers.Authorization.ToString();
         if (rawAuthorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
-            (token, tokenSource) = (rawAuthorization[7..].Trim(), CredentialSource.AuthorizationHeader);
+            (token, tokenSource) = (rawAuthorization.AsMemory(7).Trim(), CredentialSource.AuthorizationHeader);
 
         var (offered, protocolEntry) = SplitProtocols(request.Headers.SecWebSocketProtocol);
-        if (token is null && protocolEntry is not null)
-            (token, tokenSource) = (protocolEntry[SubProtocolPrefix.Length..], CredentialSource.SubProtocol);
-        if (token is null && First(request.Query, QueryParameterName) is { } queryToken)
-            (token, tokenSource) = (queryToken, CredentialSource.QueryParameter);
-        if (token is null && First(request.Query, TicketParameterName) is { } ticket)
-            (token, tokenSource) = (ticket, CredentialSource.Ticket);
+        if (tokenSource == CredentialSource.None && protocolEntry is not null)
+            (token, tokenSource) = (protocolEntry.AsMemory(SubProtocolPrefix.Length), CredentialSource.SubProtocol);
+        if (tokenSource == CredentialSource.None && First(request.Query, QueryParameterName) is { } queryToken)
+            (token, tokenSource) = (queryToken.AsMemory(), CredentialSource.QueryParameter);
+        if (tokenSource == CredentialSource.None && First(request.Query, TicketParameterName) is { } ticket)
+            (token, tokenSource) = (ticket.AsMemory(), CredentialSource.Ticket);
 
         string? apiKey = null;
         var apiKeySource = CredentialSource.None;
@@ -76,6 +86,10 @@ public sealed record Credentials(
             }
         return (offered, tokenEntry);
     }
+
+    /// <summary>The text as a string: the whole string it is, without a copy, or a copy of the part.</summary>
+    private static string AsString(ReadOnlyMemory<char> text) =>
+        MemoryMarshal.TryGetString(text, out var whole, out var start, out var length) && start == 0 && length == whole.Length ? whole : text.ToString();
 
     private static string? First(IQueryCollection query, string name) =>
         query.TryGetValue(name, out var v) && v.Count > 0 && !string.IsNullOrEmpty(v[0]) ? v[0] : null;

@@ -47,7 +47,7 @@ internal sealed class HandshakeValidator(AuthorizationUrlClient authorizationUrl
         Uri? endpoint = route.ProductionEndpoint;
         if (security.OAuth2 || security.ApiKeys)
         {
-            var (checkedIdentity, refusal) = security.OAuth2 && credentials.Token is not null
+            var (checkedIdentity, refusal) = security.OAuth2 && credentials.HasToken
                 ? await CheckTokenAsync(snapshot, credentials)
                 : security.ApiKeys && credentials.ApiKey is not null
                     ? CheckApiKey(snapshot, credentials.ApiKey)
@@ -112,9 +112,9 @@ internal sealed class HandshakeValidator(AuthorizationUrlClient authorizationUrl
         if (snapshot.Trust is null)
             return (null, Refusal.Unavailable("The gateway has no configuration yet; try again shortly."));
         var isTicket = credentials.TokenSource == CredentialSource.Ticket;
-        var token = credentials.Token!;
-        if (isTicket || !_validated.TryGet(snapshot.Trust, token, DateTime.UtcNow, out var claims))
+        if (isTicket || !_validated.TryGet(snapshot.Trust, credentials.TokenText.Span, DateTime.UtcNow, out var claims))
         {
+            var token = credentials.Token!;
             var (parsed, refusal) = await ValidateJwtAsync(snapshot.Trust, token, isTicket);
             if (refusal is not null)
                 return (null, refusal);

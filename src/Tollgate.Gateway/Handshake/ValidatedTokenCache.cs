@@ -27,15 +27,19 @@ internal sealed class ValidatedTokenCache(int capacity = 10_000)
 
     public int Count => Volatile.Read(ref _current)?.Tokens.Count ?? 0;
 
-    public bool TryGet(TokenTrust trust, string token, DateTime utcNow, out ValidatedToken? validated)
+    /// <summary>Looks the token up by its text: a hit makes no string of it.</summary>
+    public bool TryGet(TokenTrust trust, ReadOnlySpan<char> token, DateTime utcNow, out ValidatedToken? validated)
     {
         validated = null;
         var generation = Volatile.Read(ref _current);
-        if (generation is null || !Equals(generation.Trust, trust) || !generation.Tokens.TryGetValue(token, out var found))
+        if (generation is null || !Equals(generation.Trust, trust))
+            return false;
+        var byText = generation.Tokens.GetAlternateLookup<ReadOnlySpan<char>>();
+        if (!byText.TryGetValue(token, out var found))
             return false;
         if (utcNow >= found.ExpiresAt)
         {
-            generation.Tokens.TryRemove(token, out _);
+            byText.TryRemove(token, out _, out _);
             return false;
         }
         validated = found;

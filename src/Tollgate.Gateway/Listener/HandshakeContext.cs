@@ -45,7 +45,8 @@ internal sealed class HandshakeContext
         var upgradable = head.IsHttp11 && !hasBody && HasToken(connectionTokens, "upgrade");
         var keepAlive = head.IsHttp11 && !hasBody && !HasToken(connectionTokens, "close");
 
-        var features = new FeatureCollection();
+        // Sized for the features a handshake ends with (these, the front's, and the query, items and services ones the handler adds).
+        var features = new FeatureCollection(12);
         var request = new HttpRequestFeature
         {
             Protocol = head.Protocol,

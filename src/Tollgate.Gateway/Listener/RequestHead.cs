@@ -1,6 +1,7 @@
 using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core.Internal.Http;
+using Tollgate.Gateway.Http;
 using KestrelMethod = Microsoft.AspNetCore.Server.Kestrel.Core.Internal.Http.HttpMethod;
 using KestrelVersion = Microsoft.AspNetCore.Server.Kestrel.Core.Internal.Http.HttpVersion;
 
@@ -43,7 +44,7 @@ internal sealed class RequestHead : IHttpRequestLineHandler, IHttpHeadersHandler
         foreach (var b in value)
             if (b > 0x7F)
                 throw new BadRequest(400, "Header values must be ASCII.");
-        Headers.Append(Encoding.ASCII.GetString(name), Encoding.ASCII.GetString(value));
+        Headers.Append(HeaderText.Name(name), HeaderText.Value(value));
     }
 
     public void OnHeadersComplete(bool endStream) => HeadersDone = true;

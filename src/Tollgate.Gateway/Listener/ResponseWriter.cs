@@ -4,6 +4,7 @@ using System.IO.Pipelines;
 using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.WebUtilities;
+using Tollgate.Gateway.Http;
 
 namespace Tollgate.Gateway.Listener;
 
@@ -13,21 +14,23 @@ internal static class ResponseWriter
     /// <summary>The response as bytes: status line, Date, Content-Length, the headers, and the body (not for HEAD).</summary>
     public static byte[] Build(int status, IHeaderDictionary headers, ReadOnlySpan<byte> body, bool close, bool headRequest = false)
     {
-        var head = new StringBuilder(512)
-            .Append("HTTP/1.1 ").Append(status.ToString(CultureInfo.InvariantCulture)).Append(' ')
-            .Append(ReasonPhrases.GetReasonPhrase(status)).Append("\r\n")
-            .Append("Date: ").Append(DateTime.UtcNow.ToString("r", CultureInfo.InvariantCulture)).Append("\r\n")
-            .Append("Content-Length: ").Append(body.Length.ToString(CultureInfo.InvariantCulture)).Append("\r\n");
+        var head = new HeadBytes(512);
+        head.Append("HTTP/1.1 "u8);
+        head.Append(status);
+        head.Append(" "u8);
+        head.Append(ReasonPhrases.GetReasonPhrase(status));
+        head.Append("\r\nDate: "u8);
+        Span<char> date = stackalloc char[29];
+        DateTime.UtcNow.TryFormat(date, out var written, "r", CultureInfo.InvariantCulture);
+        head.Append(date[..written]);
+        head.Append("\r\nContent-Length: "u8);
+        head.Append(body.Length);
+        head.Append("\r\n"u8);
         if (close)
-            head.Append("Connection: close\r\n");
-        AppendHeaders(head, headers);
-        head.Append("\r\n");
-        var headBytes = Encoding.Latin1.GetByteCount(head.ToString());
-        var bytes = new byte[headBytes + (headRequest ? 0 : body.Length)];
-        Encoding.Latin1.GetBytes(head.ToString(), bytes);
-        if (!headRequest)
-            body.CopyTo(bytes.AsSpan(headBytes));
-        return bytes;
+            head.Append("Connection: close\r\n"u8);
+        AppendHeaders(ref head, headers);
+        head.Append("\r\n"u8);
+        return head.ToArray(headRequest ? default : body);
     }
 
     /// <summary>A plain-text error that closes the connection (a malformed request).</summary>
@@ -43,7 +46,7 @@ internal static class ResponseWriter
         await output.WriteAsync(BuildError(status, message));
 
     /// <summary>Every header but the framing ones this writer owns; values checked for CR/LF so nothing can split the response.</summary>
-    public static void AppendHeaders(StringBuilder head, IHeaderDictionary headers)
+    public static void AppendHeaders(ref HeadBytes head, IHeaderDictionary headers)
     {
         foreach (var (name, values) in headers)
         {
@@ -54,7 +57,7 @@ internal static class ResponseWriter
             {
                 if (value is null || value.AsSpan().IndexOfAny('\r', '\n') >= 0)
                     continue;
-                head.Append(name).Append(": ").Append(value).Append("\r\n");
+                head.Header(name, value);
             }
         }
     }

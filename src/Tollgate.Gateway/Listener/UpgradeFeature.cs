@@ -1,5 +1,5 @@
 using System.IO.Pipelines;
-using System.Text;
+using Tollgate.Gateway.Http;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 
@@ -29,10 +29,11 @@ internal sealed class UpgradeFeature(IDuplexPipe transport, HttpResponse respons
     internal static byte[] SwitchingProtocols(HttpResponse response)
     {
         response.StatusCode = StatusCodes.Status101SwitchingProtocols;
-        var text = new StringBuilder(256).Append("HTTP/1.1 101 Switching Protocols\r\n");
-        ResponseWriter.AppendHeaders(text, response.Headers);
-        text.Append("\r\n");
-        return Encoding.Latin1.GetBytes(text.ToString());
+        var head = new HeadBytes(256);
+        head.Append("HTTP/1.1 101 Switching Protocols\r\n"u8);
+        ResponseWriter.AppendHeaders(ref head, response.Headers);
+        head.Append("\r\n"u8);
+        return head.ToArray();
     }
 
     /// <summary>

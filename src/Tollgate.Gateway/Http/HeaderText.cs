@@ -1,0 +1,36 @@
+using System.Text;
+
+namespace Tollgate.Gateway.Http;
+
+/// <summary>
+/// The header names and values every WebSocket upgrade repeats, as shared strings: parsing a request or a backend's 101
+/// makes no new string for them. A known name matches in any case and takes its usual spelling (header names are
+/// case-insensitive); a value matches only exactly.
+/// </summary>
+internal static class HeaderText
+{
+    private static readonly string[] Names =
+    [
+        "Host", "Connection", "Upgrade", "Sec-WebSocket-Key", "Sec-WebSocket-Version", "Sec-WebSocket-Protocol", "Sec-WebSocket-Extensions",
+        "Sec-WebSocket-Accept", "Authorization", "User-Agent", "Origin", "Cookie", "Accept-Encoding", "Accept-Language", "Cache-Control",
+        "Pragma", "Date", "Server", "Content-Length", "Content-Type", "X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host",
+    ];
+
+    private static readonly string[] Values = ["websocket", "Upgrade", "upgrade", "13", "keep-alive, Upgrade", "Keep-Alive, Upgrade", "no-cache"];
+
+    public static string Name(ReadOnlySpan<byte> name)
+    {
+        foreach (var known in Names)
+            if (known.Length == name.Length && Ascii.EqualsIgnoreCase(name, known))
+                return known;
+        return Encoding.ASCII.GetString(name);
+    }
+
+    public static string Value(ReadOnlySpan<byte> value)
+    {
+        foreach (var known in Values)
+            if (known.Length == value.Length && Ascii.Equals(value, known))
+                return known;
+        return Encoding.Latin1.GetString(value);
+    }
+}
