@@ -85,6 +85,27 @@ public sealed class LoopFrontTests
     }
 
     [Fact]
+    public async Task A_backend_named_by_host_is_resolved_for_the_loop_and_a_name_that_does_not_resolve_gets_502()
+    {
+        await using var server = new TollgateServer();
+        await server.StartAsync();
+        using var client = new TollgateClient(server);
+        // localhost, as the tutorial names its echo: resolved off the loop once, then connected by the loop.
+        var named = await Scenario.ProvisionAsync(server, client, endpoint: $"ws://localhost:{server.EchoPort}/echo");
+        var unknown = await Scenario.ProvisionAsync(server, client, endpoint: $"ws://no-such-host.invalid:{server.EchoPort}/echo");
+
+        for (var i = 0; i < 3; i++)
+        {
+            using var ws = await GatewayClient.ConnectAsync(named.GatewayUrl, named.Token.AccessToken);
+            await GatewayClient.AssertBinaryEchoAsync(ws, 70_000);
+            await GatewayClient.CloseAndAssertCodeAsync(ws, 4007, "named backend");
+        }
+        var refused = await GatewayClient.TryHandshakeAsync(unknown.GatewayUrl, unknown.Token.AccessToken);
+        Assert.Equal(502, refused.Code);
+        await GatewayClient.AssertEchoesAsync(named.GatewayUrl, named.Token.AccessToken);
+    }
+
+    [Fact]
     public async Task Out_of_descriptors_the_gateway_pauses_accepting_says_why_and_recovers()
     {
         await using var server = new TollgateServer();

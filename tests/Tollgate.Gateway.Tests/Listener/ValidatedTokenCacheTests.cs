@@ -25,6 +25,18 @@ public sealed class ValidatedTokenCacheTests
     }
 
     [Fact]
+    public void A_token_is_found_by_its_text_inside_the_header_it_came_in()
+    {
+        var cache = new ValidatedTokenCache();
+        var validated = Token(Now.AddHours(1));
+        cache.Add(Trust, "a.b.c", validated);
+        var header = "Bearer a.b.c";
+        Assert.True(cache.TryGet(Trust, header.AsSpan(7), Now, out var found));
+        Assert.Same(validated, found);
+        Assert.False(cache.TryGet(Trust, header.AsSpan(6), Now, out _)); // " a.b.c": the exact text only
+    }
+
+    [Fact]
     public void An_expired_token_is_not_served_from_the_cache()
     {
         var cache = new ValidatedTokenCache();

@@ -7,9 +7,10 @@ using Tollgate.Gateway.Relay.Loop;
 namespace Tollgate.Gateway.Listener.Front;
 
 /// <summary>
-/// The backend side of a handshake on the front: a non-blocking connect to a ws:// backend at an address literal, the
-/// upgrade request, and the backend's answer read and judged by the same rules as <see cref="BackendConnector"/>, all
-/// on the loop's thread with the socket in the handshake's slot (side 1), where the relay later finds it.
+/// The backend side of a handshake on the front: a non-blocking connect to a ws:// backend's addresses (tried in order,
+/// as .NET's sockets try a name's addresses), the upgrade request, and the backend's answer read and judged by the same
+/// rules as <see cref="BackendConnector"/>, all on the loop's thread with the socket in the handshake's slot (side 1),
+/// where the relay later finds it.
 /// </summary>
 internal sealed unsafe class FrontBackend(RelayLoop loop, int slot, int maxResponseHeaderBytes)
 {
@@ -18,7 +19,10 @@ internal sealed unsafe class FrontBackend(RelayLoop loop, int slot, int maxRespo
     private readonly TaskCompletionSource<BackendHandshakeResult> _result = new();
     private Phase _phase;
     private int _fd = -1;
-    private string _where = "";
+    private IPAddress[] _addresses = [];
+    private int _next;
+    private string _host = "";
+    private int _port;
     private byte[] _request = [];
     private int _sent;
     private byte[]? _buffer;
@@ -38,17 +42,26 @@ internal sealed unsafe class FrontBackend(RelayLoop loop, int slot, int maxRespo
     /// <summary>The descriptor registered in the slot and handed to the handler inside the upgraded stream; -1 until then.</summary>
     public int HandedFd { get; private set; } = -1;
 
-    public void Start(IPEndPoint endpoint, byte[] request, TimeSpan timeout)
+    /// <summary>Connects to <paramref name="addresses"/> in order (the next one after a refusal) within one <paramref name="timeout"/>.</summary>
+    public void Start(string host, IPAddress[] addresses, int port, byte[] request, TimeSpan timeout)
     {
-        _where = $"{endpoint.Address}:{endpoint.Port}";
+        _host = host;
+        _addresses = addresses;
+        _port = port;
         _request = request;
         _timeout = timeout;
         Deadline = RelayLoop.After(timeout);
-        var family = endpoint.AddressFamily == AddressFamily.InterNetwork ? LinuxSockets.AF_INET : LinuxSockets.AF_INET6;
+        Connect();
+    }
+
+    private void Connect()
+    {
+        var ip = _addresses[_next++];
+        var family = ip.AddressFamily == AddressFamily.InterNetwork ? LinuxSockets.AF_INET : LinuxSockets.AF_INET6;
         _fd = LinuxSockets.socket(family, LinuxSockets.SOCK_STREAM | LinuxSockets.SOCK_NONBLOCK | LinuxSockets.SOCK_CLOEXEC, 0);
         if (_fd < 0)
         {
-            Finish(BackendHandshakeResult.Unreachable($"cannot connect to {_where}: {LinuxSockets.Describe(LinuxSockets.Errno)}"));
+            Finish(Unreachable(LinuxSockets.Errno));
             return;
         }
         int one = 1;
@@ -59,11 +72,11 @@ internal sealed unsafe class FrontBackend(RelayLoop loop, int slot, int maxRespo
         }
         catch (IOException e)
         {
-            Finish(BackendHandshakeResult.Unreachable($"cannot connect to {_where}: {e.Message}"));
+            Finish(BackendHandshakeResult.Unreachable($"cannot connect to {Where}: {e.Message}"));
             return;
         }
         var address = stackalloc byte[SocketAddresses.MaxLength];
-        var length = SocketAddresses.Write(endpoint, new Span<byte>(address, SocketAddresses.MaxLength));
+        var length = SocketAddresses.Write(ip, _port, new Span<byte>(address, SocketAddresses.MaxLength));
         if (LinuxSockets.connect(_fd, address, length) == 0)
         {
             _phase = Phase.Sending;
@@ -72,9 +85,35 @@ internal sealed unsafe class FrontBackend(RelayLoop loop, int slot, int maxRespo
         }
         var errno = LinuxSockets.Errno;
         if (errno != LinuxSockets.EINPROGRESS)
-            Finish(BackendHandshakeResult.Unreachable($"cannot connect to {_where}: {LinuxSockets.Describe(errno)}"));
+            ConnectFailed(errno);
         // else: EPOLLOUT (or an error) says when the connect is over
     }
+
+    /// <summary>This address refused or cannot be reached: the next one, or the last error.</summary>
+    private void ConnectFailed(int errno)
+    {
+        if (_next < _addresses.Length)
+        {
+            LinuxSockets.close(_fd); // also leaves the epoll set; the next socket takes the slot's side
+            _fd = -1;
+            Connect();
+            return;
+        }
+        Finish(Unreachable(errno));
+    }
+
+    // The host (and, for a name, the address tried last) only for messages: no string per connection otherwise.
+    private string Where
+    {
+        get
+        {
+            var tried = _addresses.Length > 0 ? _addresses[Math.Max(0, _next - 1)] : null;
+            return tried is null || tried.ToString() == _host ? $"{_host}:{_port}" : $"{_host}:{_port} ({tried})";
+        }
+    }
+
+    private BackendHandshakeResult Unreachable(int errno) =>
+        BackendHandshakeResult.Unreachable($"cannot connect to {Where}: {LinuxSockets.Describe(errno)}");
 
     public void OnEvents(uint events)
     {
@@ -87,7 +126,7 @@ internal sealed unsafe class FrontBackend(RelayLoop loop, int slot, int maxRespo
                 LinuxSockets.getsockopt(_fd, LinuxSockets.SOL_SOCKET, LinuxSockets.SO_ERROR, &error, &size);
                 if (error != 0)
                 {
-                    Finish(BackendHandshakeResult.Unreachable($"cannot connect to {_where}: {LinuxSockets.Describe(error)}"));
+                    ConnectFailed(error);
                     return;
                 }
                 _phase = Phase.Sending;
@@ -103,7 +142,7 @@ internal sealed unsafe class FrontBackend(RelayLoop loop, int slot, int maxRespo
     }
 
     public void OnDeadline() =>
-        Finish(BackendHandshakeResult.TimedOut($"backend {_where} did not complete the handshake within {_timeout.TotalMilliseconds:0} ms"));
+        Finish(BackendHandshakeResult.TimedOut($"backend {Where} did not complete the handshake within {_timeout.TotalMilliseconds:0} ms"));
 
     /// <summary>The client went away or the handshake ended: drop the backend connection; the dialer's caller sees a cancellation.</summary>
     public void Cancel(CancellationToken token)
@@ -179,7 +218,7 @@ internal sealed unsafe class FrontBackend(RelayLoop loop, int slot, int maxRespo
     }
 
     private BackendHandshakeResult Failed(int errno) =>
-        BackendHandshakeResult.Refused(502, $"backend {_where} failed during the handshake: {LinuxSockets.Describe(errno)}");
+        BackendHandshakeResult.Refused(502, $"backend {Where} failed during the handshake: {LinuxSockets.Describe(errno)}");
 
     private void Finish(BackendHandshakeResult result)
     {

@@ -426,12 +426,21 @@ internal sealed unsafe class FrontHandshake : ILoopSocketOwner, IHttpUpgradeFeat
     public Task<BackendHandshakeResult> ConnectAsync(BackendRequest request, TimeSpan connectTimeout, CancellationToken ct)
     {
         var endpoint = request.Endpoint;
-        // The loop connects plain ws:// backends at an address literal; names and TLS take .NET's sockets.
-        if (endpoint.Scheme is not ("ws" or "http") || !IPAddress.TryParse(endpoint.IdnHost, out var address))
+        // The loop connects plain ws:// backends, by address or by name (resolved off the loop and kept a while); TLS
+        // backends take .NET's sockets.
+        if (endpoint.Scheme is not ("ws" or "http"))
             return _front.FallbackDialer.ConnectAsync(request, connectTimeout, ct);
         var port = endpoint.Port > 0 ? endpoint.Port : 80;
         // Built before connecting, as the connector does, so a bad header fails fast.
         var head = BackendConnector.BuildRequestHead(request, endpoint, port, tls: false);
+        var host = endpoint.IdnHost;
+        return _front.Addresses.TryGet(host, out var addresses)
+            ? Dial(host, addresses, port, head, connectTimeout, ct)
+            : _front.Addresses.ResolveThenAsync(host, port, connectTimeout, ct, (found, left) => Dial(host, found, port, head, left, ct));
+    }
+
+    private Task<BackendHandshakeResult> Dial(string host, IPAddress[] addresses, int port, byte[] head, TimeSpan connectTimeout, CancellationToken ct)
+    {
         var backend = new FrontBackend(_loop, _slot, _front.FallbackDialer.Options.MaxResponseHeaderBytes);
         _loop.RunOrPost(() =>
         {
@@ -441,7 +450,7 @@ internal sealed unsafe class FrontHandshake : ILoopSocketOwner, IHttpUpgradeFeat
                 return;
             }
             _backend = backend;
-            backend.Start(new IPEndPoint(address, port), head, connectTimeout);
+            backend.Start(host, addresses, port, head, connectTimeout);
             if (backend.Pending)
                 _loop.Schedule(_ticket, backend.Deadline);
         });

@@ -22,19 +22,22 @@ internal static unsafe class SocketAddresses
     }
 
     /// <summary>Writes <paramref name="endpoint"/> into <paramref name="address"/> (at least <see cref="MaxLength"/> bytes); returns its length.</summary>
-    public static int Write(IPEndPoint endpoint, Span<byte> address)
+    public static int Write(IPEndPoint endpoint, Span<byte> address) => Write(endpoint.Address, endpoint.Port, address);
+
+    /// <summary>Writes <paramref name="ip"/> and <paramref name="port"/> into <paramref name="address"/>; returns its length.</summary>
+    public static int Write(IPAddress ip, int port, Span<byte> address)
     {
         address[..MaxLength].Clear();
-        BinaryPrimitives.WriteUInt16BigEndian(address[2..], (ushort)endpoint.Port);
-        if (endpoint.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)
+        BinaryPrimitives.WriteUInt16BigEndian(address[2..], (ushort)port);
+        if (ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)
         {
             BitConverter.TryWriteBytes(address, (ushort)Relay.Loop.LinuxSockets.AF_INET);
-            endpoint.Address.TryWriteBytes(address.Slice(4, 4), out _);
+            ip.TryWriteBytes(address.Slice(4, 4), out _);
             return 16;
         }
         BitConverter.TryWriteBytes(address, (ushort)Relay.Loop.LinuxSockets.AF_INET6);
-        endpoint.Address.TryWriteBytes(address.Slice(8, 16), out _);
-        BitConverter.TryWriteBytes(address[24..], (uint)endpoint.Address.ScopeId);
+        ip.TryWriteBytes(address.Slice(8, 16), out _);
+        BitConverter.TryWriteBytes(address[24..], (uint)ip.ScopeId);
         return 28;
     }
 }
