@@ -21,7 +21,9 @@ public sealed class TollgateServer : IAsyncDisposable
     private bool _deleteDataOnDispose;
     private Process? _stopping;
 
-    public TollgateServer(string? dataDir = null)
+    /// <param name="dataDir">The data folder (kept after the test); default a new temporary one, deleted after.</param>
+    /// <param name="workDir">The folder the server is started in; default a new temporary one.</param>
+    public TollgateServer(string? dataDir = null, string? workDir = null)
     {
         var ports = FreePorts.Take(4);
         HttpsPort = ports[0];
@@ -30,7 +32,7 @@ public sealed class TollgateServer : IAsyncDisposable
         EchoPort = ports[3];
         _deleteDataOnDispose = dataDir is null;
         DataDir = dataDir ?? Path.Combine(Path.GetTempPath(), "tollgate-e2e-" + Guid.NewGuid().ToString("N")[..12]);
-        WorkDir = Path.Combine(Path.GetTempPath(), "tollgate-e2e-cwd-" + Guid.NewGuid().ToString("N")[..12]);
+        WorkDir = workDir ?? Path.Combine(Path.GetTempPath(), "tollgate-e2e-cwd-" + Guid.NewGuid().ToString("N")[..12]);
         AdminPassword = "Adm-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(12)).ToLowerInvariant();
     }
 

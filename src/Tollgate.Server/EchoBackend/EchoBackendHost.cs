@@ -11,7 +11,7 @@ internal static class EchoBackendHost
 {
     public static WebApplication Build(ServerOptions options)
     {
-        var builder = WebApplication.CreateSlimBuilder();
+        var builder = WebApplication.CreateSlimBuilder(HostStartOptions.For());
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.WebHost.ConfigureKestrel(k => KestrelBinding.Listen(k, options.BindAddress, options.EchoPort, _ => { }));
         var app = builder.Build();

@@ -28,7 +28,7 @@ internal static class ControlPlaneHost
     public static WebApplication Build(string[] args, ServerOptions options, SnapshotHolder snapshots, ChangeFeed changes, LiveConnections live, X509Certificate2 certificate,
         AnalyticsRecorder analytics, PrometheusExporter exporter)
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        var builder = WebApplication.CreateBuilder(HostStartOptions.For(args));
         LogFormat.Configure(builder.Logging, options);
         builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);

@@ -30,7 +30,7 @@ internal static class GatewayHost
     public static WebApplication Build(ServerOptions options, SnapshotHolder snapshots, LiveConnections live, X509Certificate2 certificate,
         SigningKeyStore? signingKeys, string issuer, AnalyticsRecorder analytics, Action<IServiceCollection>? nodeServices = null)
     {
-        var builder = WebApplication.CreateSlimBuilder();
+        var builder = WebApplication.CreateSlimBuilder(HostStartOptions.For());
         LogFormat.Configure(builder.Logging, options);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         // The relay never blocks: run socket continuations inline instead of hopping to the thread pool per read and

@@ -7,7 +7,7 @@ internal static class MetricsHost
 {
     public static WebApplication Build(ServerOptions options, PrometheusExporter exporter)
     {
-        var builder = WebApplication.CreateSlimBuilder();
+        var builder = WebApplication.CreateSlimBuilder(HostStartOptions.For());
         LogFormat.Configure(builder.Logging, options);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.WebHost.ConfigureKestrel(k =>
