@@ -259,6 +259,18 @@ public abstract class StoreContractTests : IAsyncLifetime
             var day = await db.AnalyticsDays.SingleAsync(d => d.Day == minute / 1440);
             Assert.Equal(15, day.MessagesIn);
             Assert.Equal(2, await db.AnalyticsDays.CountAsync());
+
+            // Every column of a connection row as written (SQLite steps its own statement; PostgreSQL goes through ADO.NET).
+            var accepted = await db.AnalyticsConnections.SingleAsync(c => c.Result == "accepted" && c.HandshakeMs == 5.5);
+            Assert.Equal(
+                (new DateTimeOffset(now).ToUnixTimeMilliseconds(), api.Id.ToString("D"), "Metered", app.ToString("D"), "app", "admin", "production",
+                 "127.0.0.1", "test-ü ✓", "accepted", (string?)null, 5.5, 0.5, 1.0, 100.0, 1L, 10L, 1L, 10L, (int?)1000, (string?)null, (string?)"client"),
+                (accepted.At, accepted.ApiId, accepted.Api, accepted.ApplicationId, accepted.Application, accepted.Subscriber, accepted.KeyType,
+                 accepted.Client, accepted.UserAgent, accepted.Result, accepted.Reason, accepted.HandshakeMs, accepted.AuthMs, accepted.BackendMs,
+                 accepted.DurationMs, accepted.MessagesIn, accepted.BytesIn, accepted.MessagesOut, accepted.BytesOut, accepted.CloseCode,
+                 accepted.CloseReason, accepted.ClosedBy));
+            var refused = await db.AnalyticsConnections.SingleAsync(c => c.Result == "401");
+            Assert.Equal(("no token", (int?)null, (string?)null), (refused.Reason, refused.CloseCode, refused.ClosedBy));
         }
 
         var report = await Cp.Get<AnalyticsQueries>().ReportAsync(AnalyticsScope.Api, api.Id, AnalyticsRange.Hour, now.AddMinutes(1), None);
@@ -318,6 +330,6 @@ public abstract class StoreContractTests : IAsyncLifetime
     private static DateTime Utc(DateTime t) => t.Kind == DateTimeKind.Utc ? t : DateTime.SpecifyKind(t, DateTimeKind.Utc);
 
     private static ConnectionRecord Connection(DateTime at, Guid api, Guid app, string result, double handshakeMs) =>
-        new(at, api, "Metered", app, "app", "admin", "production", "127.0.0.1", "test", result, result == "accepted" ? null : "no token",
+        new(at, api, "Metered", app, "app", "admin", "production", "127.0.0.1", "test-ü ✓", result, result == "accepted" ? null : "no token",
             handshakeMs, 0.5, 1.0, 100, 1, 10, 1, 10, result == "accepted" ? 1000 : null, null, result == "accepted" ? "client" : null);
 }
