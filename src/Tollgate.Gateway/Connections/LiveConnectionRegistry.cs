@@ -24,6 +24,9 @@ internal sealed class LiveConnectionRegistry : IDisposable
     private readonly Timer _expirySweep;
     private readonly TimeSpan _tokenExpiryGrace;
     private long _nextId;
+    private ClosingAll? _closingAll; // set by CloseAll: the gateway is going away
+
+    private sealed record ClosingAll(ushort Code, string Reason);
 
     public LiveConnectionRegistry(SnapshotHolder snapshots, ILogger<LiveConnectionRegistry> logger, ThrottleService? throttling = null, GatewayOptions? options = null)
     {
@@ -62,7 +65,18 @@ internal sealed class LiveConnectionRegistry : IDisposable
 
     public long NextId() => Interlocked.Increment(ref _nextId);
 
-    public void Add(LiveConnection connection) => _connections[connection.Id] = connection;
+    /// <summary>
+    /// Registers an open connection. One that completes its handshake after <see cref="CloseAll"/> (the gateway is shutting
+    /// down while it was connecting its backend) is closed at once with the same code, so it too gets its 1001.
+    /// </summary>
+    public void Add(LiveConnection connection)
+    {
+        _connections[connection.Id] = connection;
+        // After the insert: either CloseAll's sweep sees this connection or this read sees its flag (Close is idempotent).
+        Interlocked.MemoryBarrier();
+        if (Volatile.Read(ref _closingAll) is { } all)
+            connection.Close(all.Code, all.Reason);
+    }
 
     public void Remove(long id) => _connections.TryRemove(id, out _);
 
@@ -98,6 +112,8 @@ internal sealed class LiveConnectionRegistry : IDisposable
 
     public void CloseAll(ushort code, string reason)
     {
+        Volatile.Write(ref _closingAll, new ClosingAll(code, reason));
+        Interlocked.MemoryBarrier();
         foreach (var connection in _connections.Values)
             connection.Close(code, reason);
     }
