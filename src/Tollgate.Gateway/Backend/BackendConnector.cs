@@ -171,7 +171,7 @@ internal sealed class BackendConnector(BackendOptions? options = null) : IBacken
         var upgrade = Find(headers, "Upgrade");
         var connection = Find(headers, "Connection");
         if (upgrade is null || !upgrade.AsSpan().Trim().Equals("websocket", StringComparison.OrdinalIgnoreCase)
-            || connection is null || !HasToken(connection, "upgrade"))
+            || connection is null || !HeaderText.HasToken(connection, "upgrade"))
         {
             return BackendHandshakeResult.Refused(502, "backend answered 101 without 'Upgrade: websocket' and 'Connection: Upgrade'", headers);
         }
@@ -250,17 +250,5 @@ internal sealed class BackendConnector(BackendOptions? options = null) : IBacken
             }
         }
         return null;
-    }
-
-    private static bool HasToken(string list, string token)
-    {
-        foreach (var range in list.AsSpan().Split(','))
-        {
-            if (list.AsSpan()[range].Trim().Equals(token, StringComparison.OrdinalIgnoreCase))
-            {
-                return true;
-            }
-        }
-        return false;
     }
 }

@@ -33,4 +33,13 @@ internal static class HeaderText
                 return known;
         return Encoding.Latin1.GetString(value);
     }
+
+    /// <summary>Whether a comma-separated header value (<c>Connection: keep-alive, Upgrade</c>) lists <paramref name="token"/>, in any case.</summary>
+    public static bool HasToken(string list, string token)
+    {
+        foreach (var range in list.AsSpan().Split(','))
+            if (list.AsSpan()[range].Trim().Equals(token, StringComparison.OrdinalIgnoreCase))
+                return true;
+        return false;
+    }
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Tollgate.Gateway.Http;
 
 namespace Tollgate.Gateway.Listener;
 
@@ -42,8 +43,8 @@ internal sealed class HandshakeContext
             throw new BadRequest(400, "An HTTP/1.1 request needs exactly one Host header.");
         var hasBody = headers.ContentLength is > 0 || headers.TransferEncoding.Count > 0;
         var connectionTokens = headers.Connection.ToString();
-        var upgradable = head.IsHttp11 && !hasBody && HasToken(connectionTokens, "upgrade");
-        var keepAlive = head.IsHttp11 && !hasBody && !HasToken(connectionTokens, "close");
+        var upgradable = head.IsHttp11 && !hasBody && HeaderText.HasToken(connectionTokens, "upgrade");
+        var keepAlive = head.IsHttp11 && !hasBody && !HeaderText.HasToken(connectionTokens, "close");
 
         // Sized for the features a handshake ends with (these, the front's, and the query, items and services ones the handler adds).
         var features = new FeatureCollection(12);
@@ -83,13 +84,5 @@ internal sealed class HandshakeContext
         await BodyFeature.CompleteAsync();
         return ResponseWriter.Build(Response.StatusCode, Response.Headers, Body.GetBuffer().AsMemory(0, (int)Body.Length).Span,
             close: !KeepAlive, headRequest: HttpMethods.IsHead(method));
-    }
-
-    private static bool HasToken(string list, string token)
-    {
-        foreach (var range in list.AsSpan().Split(','))
-            if (list.AsSpan()[range].Trim().Equals(token, StringComparison.OrdinalIgnoreCase))
-                return true;
-        return false;
     }
 }
