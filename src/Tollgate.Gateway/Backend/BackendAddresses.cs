@@ -6,10 +6,10 @@ using System.Net.Sockets;
 namespace Tollgate.Gateway.Backend;
 
 /// <summary>
-/// The addresses of backends, by host: an address literal is parsed once and kept; a name is resolved off the loop
-/// (getaddrinfo, so /etc/hosts and the system's resolver apply) and kept for a short while (<see cref="DefaultNameLifetime"/>), so the loop
-/// connects named backends itself without a lookup per connection — and, unlike a proxy that resolves once at start, a
-/// backend that moves is found again within that time. Concurrent lookups of one name share a single resolution.
+/// The addresses of backends, by host. An address literal is parsed once and kept. A name is resolved off the loop
+/// (getaddrinfo: /etc/hosts and the system's resolver apply) and kept for a short while (<see cref="DefaultNameLifetime"/>),
+/// so the loop connects named backends itself without a lookup per connection — and, unlike a proxy that resolves once
+/// at start, finds a backend that moved within that time. Concurrent lookups of one name share a single resolution.
 /// Bounded: past <see cref="MaxHosts"/> hosts it starts over.
 /// </summary>
 internal sealed class BackendAddresses
