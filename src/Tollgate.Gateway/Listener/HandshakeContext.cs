@@ -10,29 +10,18 @@ namespace Tollgate.Gateway.Listener;
 /// the front needs to answer it afterwards (a refusal's status, headers and body; whether the connection stays open).
 /// The caller adds the <see cref="IHttpUpgradeFeature"/> of its transport.
 /// </summary>
-internal sealed class HandshakeContext
+internal sealed class HandshakeContext(DefaultHttpContext http, HttpRequestFeature request, HttpResponseFeature response, MemoryStream body,
+    StreamResponseBodyFeature bodyFeature, bool upgradable, bool keepAlive)
 {
-    private HandshakeContext(DefaultHttpContext http, HttpRequestFeature request, HttpResponseFeature response, MemoryStream body,
-        StreamResponseBodyFeature bodyFeature, bool upgradable, bool keepAlive)
-    {
-        Http = http;
-        Request = request;
-        Response = response;
-        Body = body;
-        BodyFeature = bodyFeature;
-        Upgradable = upgradable;
-        KeepAlive = keepAlive;
-    }
-
-    public DefaultHttpContext Http { get; }
-    public HttpRequestFeature Request { get; }
-    public HttpResponseFeature Response { get; }
-    public MemoryStream Body { get; }
-    public StreamResponseBodyFeature BodyFeature { get; }
+    public DefaultHttpContext Http { get; } = http;
+    public HttpRequestFeature Request { get; } = request;
+    public HttpResponseFeature Response { get; } = response;
+    public MemoryStream Body { get; } = body;
+    public StreamResponseBodyFeature BodyFeature { get; } = bodyFeature;
     /// <summary>HTTP/1.1, no body, and "Connection: upgrade".</summary>
-    public bool Upgradable { get; }
+    public bool Upgradable { get; } = upgradable;
     /// <summary>After a refusal the connection may carry another request.</summary>
-    public bool KeepAlive { get; }
+    public bool KeepAlive { get; } = keepAlive;
 
     /// <exception cref="BadRequest">An HTTP/1.1 request without exactly one Host header.</exception>
     public static HandshakeContext Create(RequestHead head, bool tls, IPEndPoint? remote, IPEndPoint? local, string connectionId,

@@ -1,24 +1,15 @@
-using System.Collections.Frozen;
 using Microsoft.AspNetCore.Http;
-using Tollgate.Core.Apis;
-using Tollgate.Core.Applications;
-using Tollgate.Core.Lifecycle;
 using Tollgate.Gateway.Analytics;
 using Tollgate.Gateway.Connections;
 using Tollgate.Gateway.Handshake;
 using Tollgate.Gateway.Relay;
 using Tollgate.Gateway.Snapshot;
+using static Tollgate.Gateway.Tests.ConnectionFixtures;
 
 namespace Tollgate.Gateway.Tests.Analytics;
 
 public sealed class AnalyticsRecorderTests
 {
-    private static readonly ApiRoute Route = new(Guid.NewGuid(), "Echo", "/echo", "1.0.0", new Uri("ws://127.0.0.1:1/"), null,
-        ApiState.Published, true, new ApiSecurity(), FrozenSet<string>.Empty);
-
-    private static readonly ConnectionIdentity Identity = new(Guid.NewGuid(), "App", "alice", CredentialKind.AccessToken, "ck", KeyType.Production,
-        "jti", DateTime.UtcNow, DateTime.UtcNow.AddHours(1), null);
-
     [Fact]
     public void Samples_deltas_of_open_connections_and_drops_batches_when_the_writer_is_behind()
     {

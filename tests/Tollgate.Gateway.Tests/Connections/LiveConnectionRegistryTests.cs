@@ -1,25 +1,16 @@
 using System.Buffers.Binary;
-using System.Collections.Frozen;
 using Microsoft.Extensions.Logging.Abstractions;
-using Tollgate.Core.Apis;
-using Tollgate.Core.Applications;
-using Tollgate.Core.Lifecycle;
 using Tollgate.Gateway.Connections;
 using Tollgate.Gateway.Handshake;
 using Tollgate.Gateway.Relay;
 using Tollgate.Gateway.Snapshot;
+using static Tollgate.Gateway.Tests.ConnectionFixtures;
 
 namespace Tollgate.Gateway.Tests.Connections;
 
 /// <summary>Shutting down: every connection gets 1001, also one whose handshake completes after the gateway began to go.</summary>
 public sealed class LiveConnectionRegistryTests
 {
-    private static readonly ApiRoute Route = new(Guid.NewGuid(), "Chat", "/chat", "1.0.0", new Uri("ws://127.0.0.1:9/chat"), null,
-        ApiState.Published, false, ApiSecurity.Default, FrozenSet<string>.Empty);
-
-    private static readonly ConnectionIdentity Identity = new(Guid.NewGuid(), "app", "alice", CredentialKind.AccessToken, "ck",
-        KeyType.Production, "jti", DateTime.UtcNow, DateTime.MaxValue, null);
-
     [Theory]
     [InlineData(RelayEngine.Stream)]
     [InlineData(RelayEngine.Loop)]

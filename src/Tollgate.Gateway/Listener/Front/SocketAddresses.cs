@@ -3,7 +3,7 @@ using System.Net;
 
 namespace Tollgate.Gateway.Listener.Front;
 
-/// <summary>Linux sockaddr_in / sockaddr_in6 to and from <see cref="IPEndPoint"/>, for accept4 and connect.</summary>
+/// <summary>Linux sockaddr_in / sockaddr_in6: read into an <see cref="IPEndPoint"/> (accept4), written from an address and port (connect).</summary>
 internal static unsafe class SocketAddresses
 {
     public const int MaxLength = 28; // sizeof(sockaddr_in6)
@@ -21,10 +21,7 @@ internal static unsafe class SocketAddresses
         return null;
     }
 
-    /// <summary>Writes <paramref name="endpoint"/> into <paramref name="address"/> (at least <see cref="MaxLength"/> bytes); returns its length.</summary>
-    public static int Write(IPEndPoint endpoint, Span<byte> address) => Write(endpoint.Address, endpoint.Port, address);
-
-    /// <summary>Writes <paramref name="ip"/> and <paramref name="port"/> into <paramref name="address"/>; returns its length.</summary>
+    /// <summary>Writes <paramref name="ip"/> and <paramref name="port"/> into <paramref name="address"/> (at least <see cref="MaxLength"/> bytes); returns its length.</summary>
     public static int Write(IPAddress ip, int port, Span<byte> address)
     {
         address[..MaxLength].Clear();
