@@ -1,5 +1,6 @@
 using System.Text;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Primitives;
 using Tollgate.Gateway.Backend;
 using Tollgate.Gateway.Snapshot;
 
@@ -25,15 +26,15 @@ internal static class BackendRequestFactory
         IReadOnlyList<KeyValuePair<string, string>> extraHeaders, string? callerToken = null)
     {
         var headers = new List<KeyValuePair<string, string>>(http.Request.Headers.Count + 8);
-        foreach (var (name, values) in http.Request.Headers)
+        if (http.Request.Headers is HeaderDictionary plain)
         {
-            if (NotForwarded.Contains(name) || name.StartsWith(IdentityHeaderPrefix, StringComparison.OrdinalIgnoreCase))
-                continue;
-            if (IsRemovedByApi(route, name))
-                continue;
-            foreach (var value in values)
-                if (value is not null)
-                    headers.Add(new(name, value));
+            foreach (var (name, values) in plain) // its struct enumerator: no boxed one per handshake
+                Forward(headers, route, name, values);
+        }
+        else
+        {
+            foreach (var (name, values) in http.Request.Headers)
+                Forward(headers, route, name, values);
         }
         // The client's subprotocols, without a tollgate.bearer.<token> entry.
         if (credentials.OfferedProtocols.Count > 0)
@@ -56,6 +57,16 @@ internal static class BackendRequestFactory
             headers.Add(new(CallerTokens.HeaderName, callerToken));
         headers.AddRange(extraHeaders);
         return new BackendRequest(endpoint, PathAndQuery(endpoint, rest, http.Request.QueryString), headers);
+    }
+
+    /// <summary>One of the client's headers, unless it is hop-by-hop, a credential, an identity header or one the API removes.</summary>
+    private static void Forward(List<KeyValuePair<string, string>> headers, ApiRoute route, string name, StringValues values)
+    {
+        if (NotForwarded.Contains(name) || name.StartsWith(IdentityHeaderPrefix, StringComparison.OrdinalIgnoreCase) || IsRemovedByApi(route, name))
+            return;
+        foreach (var value in values)
+            if (value is not null)
+                headers.Add(new(name, value));
     }
 
     /// <summary>The API's own choices: headers it does not want, and whether its backend sees the client's Origin.</summary>

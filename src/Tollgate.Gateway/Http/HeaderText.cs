@@ -34,6 +34,10 @@ internal static class HeaderText
         return Encoding.Latin1.GetString(value);
     }
 
+    /// <summary>A request header's value: the credential header's through <see cref="RecentHeaderValues"/>, so a reconnecting client's token is not copied again.</summary>
+    public static string Value(string name, ReadOnlySpan<byte> value) =>
+        ReferenceEquals(name, "Authorization") ? RecentHeaderValues.Get(value) : Value(value);
+
     /// <summary>Whether a comma-separated header value (<c>Connection: keep-alive, Upgrade</c>) lists <paramref name="token"/>, in any case.</summary>
     public static bool HasToken(string list, string token)
     {

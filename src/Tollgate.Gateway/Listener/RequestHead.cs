@@ -44,7 +44,8 @@ internal sealed class RequestHead : IHttpRequestLineHandler, IHttpHeadersHandler
         foreach (var b in value)
             if (b > 0x7F)
                 throw new BadRequest(400, "Header values must be ASCII.");
-        Headers.Append(HeaderText.Name(name), HeaderText.Value(value));
+        var known = HeaderText.Name(name);
+        Headers.Append(known, HeaderText.Value(known, value));
     }
 
     public void OnHeadersComplete(bool endStream) => HeadersDone = true;

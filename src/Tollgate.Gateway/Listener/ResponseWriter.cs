@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Primitives;
 using System.Globalization;
 using System.Buffers;
 using System.IO.Pipelines;
@@ -48,17 +49,26 @@ internal static class ResponseWriter
     /// <summary>Every header but the framing ones this writer owns; values checked for CR/LF so nothing can split the response.</summary>
     public static void AppendHeaders(ref HeadBytes head, IHeaderDictionary headers)
     {
-        foreach (var (name, values) in headers)
+        if (headers is HeaderDictionary plain)
         {
-            if (name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase) || name.Equals("Transfer-Encoding", StringComparison.OrdinalIgnoreCase)
-                || name.Equals("Date", StringComparison.OrdinalIgnoreCase))
+            foreach (var (name, values) in plain) // its struct enumerator: no boxed one per response
+                AppendHeader(ref head, name, values);
+            return;
+        }
+        foreach (var (name, values) in headers)
+            AppendHeader(ref head, name, values);
+    }
+
+    private static void AppendHeader(ref HeadBytes head, string name, StringValues values)
+    {
+        if (name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase) || name.Equals("Transfer-Encoding", StringComparison.OrdinalIgnoreCase)
+            || name.Equals("Date", StringComparison.OrdinalIgnoreCase))
+            return;
+        foreach (var value in values)
+        {
+            if (value is null || value.AsSpan().IndexOfAny('\r', '\n') >= 0)
                 continue;
-            foreach (var value in values)
-            {
-                if (value is null || value.AsSpan().IndexOfAny('\r', '\n') >= 0)
-                    continue;
-                head.Header(name, value);
-            }
+            head.Header(name, value);
         }
     }
 }
