@@ -3,23 +3,24 @@ using System.Text;
 namespace Tollgate.Gateway.Http;
 
 /// <summary>
-/// The last long header values seen, by the hash of their tail: a client that reconnects with the same bearer token
-/// (an 800-byte JWT is 1.6 KB as a string) gets the string made for its last connection, not a new one. A slot keeps
-/// one value; a collision or a race only costs a new string. Bounded by <see cref="Slots"/> values of at most
-/// <see cref="MaxLength"/> bytes, and holds nothing the token cache does not hold already.
+/// The last bearer-token headers seen, by the hash of their tail: a client that reconnects with the same token (an
+/// 800-byte JWT is 1.6 KB as a string) gets the string made for its last connection, not a new one. A slot keeps one
+/// value; a collision or a race only costs a new string. At most <see cref="Slots"/> values of at most
+/// <see cref="MaxLength"/> bytes, kept in memory only (as the validated-token cache keeps tokens), never written out.
 /// </summary>
 internal static class RecentHeaderValues
 {
     public const int Slots = 256;
     public const int MinLength = 64;
     public const int MaxLength = 4096;
-    private const int TailBytes = 32; // a JWT's signature, a random key: where values differ
+    private const int TailBytes = 32; // a JWT's signature: where tokens differ
+    private static ReadOnlySpan<byte> Bearer => "Bearer "u8;
 
     private static readonly string?[] Table = new string?[Slots];
 
     public static string Get(ReadOnlySpan<byte> value)
     {
-        if (value.Length is < MinLength or > MaxLength)
+        if (value.Length is < MinLength or > MaxLength || !Ascii.EqualsIgnoreCase(value[..Bearer.Length], Bearer))
             return Encoding.Latin1.GetString(value);
         var hash = new HashCode();
         hash.Add(value.Length);

@@ -44,8 +44,8 @@ internal sealed class RequestHead : IHttpRequestLineHandler, IHttpHeadersHandler
         foreach (var b in value)
             if (b > 0x7F)
                 throw new BadRequest(400, "Header values must be ASCII.");
-        var known = HeaderText.Name(name);
-        Headers.Append(known, HeaderText.Value(known, value));
+        var headerName = HeaderText.Name(name);
+        Headers.Append(headerName, HeaderText.Value(headerName, value));
     }
 
     public void OnHeadersComplete(bool endStream) => HeadersDone = true;

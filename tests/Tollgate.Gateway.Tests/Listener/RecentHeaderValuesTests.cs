@@ -1,6 +1,4 @@
-using System.Buffers;
 using System.Text;
-using Microsoft.AspNetCore.Server.Kestrel.Core.Internal.Http;
 using Tollgate.Gateway.Http;
 using Tollgate.Gateway.Listener;
 
@@ -11,16 +9,8 @@ public sealed class RecentHeaderValuesTests
 {
     private static string Token(char fill, string tail) => "Bearer " + new string(fill, 800) + tail;
 
-    private static RequestHead Parse(string authorization)
-    {
-        var head = new RequestHead();
-        var parser = new HttpParser<RequestHead>();
-        var text = $"GET /a/1 HTTP/1.1\r\nHost: h\r\nauthorization: {authorization}\r\nX-Long: {authorization}\r\n\r\n";
-        var reader = new SequenceReader<byte>(new ReadOnlySequence<byte>(Encoding.ASCII.GetBytes(text)));
-        Assert.True(parser.ParseRequestLine(head, ref reader));
-        Assert.True(parser.ParseHeaders(head, ref reader));
-        return head;
-    }
+    private static RequestHead Parse(string authorization) =>
+        RequestHeadTests.Parse($"GET /a/1 HTTP/1.1\r\nHost: h\r\nauthorization: {authorization}\r\nX-Long: {authorization}\r\n\r\n");
 
     [Fact]
     public void The_same_token_on_a_new_request_is_the_same_string()
@@ -57,12 +47,19 @@ public sealed class RecentHeaderValuesTests
     [Fact]
     public void Latin1_bytes_compare_by_value()
     {
-        var bytes = Encoding.Latin1.GetBytes(new string('\u00e9', 100) + Guid.NewGuid().ToString("N"));
+        var bytes = Encoding.Latin1.GetBytes("Bearer " + new string('\u00e9', 100) + Guid.NewGuid().ToString("N"));
         var first = RecentHeaderValues.Get(bytes);
         Assert.Equal(Encoding.Latin1.GetString(bytes), first);
         Assert.Same(first, RecentHeaderValues.Get(bytes));
-        bytes[0] = (byte)'e';
+        bytes[10] = (byte)'e';
         Assert.Equal(Encoding.Latin1.GetString(bytes), RecentHeaderValues.Get(bytes));
+    }
+
+    [Fact]
+    public void Other_schemes_are_not_kept()
+    {
+        var bytes = Encoding.ASCII.GetBytes("Basic " + new string('z', 200));
+        Assert.NotSame(RecentHeaderValues.Get(bytes), RecentHeaderValues.Get(bytes));
     }
 
     [Theory]
@@ -70,10 +67,11 @@ public sealed class RecentHeaderValuesTests
     [InlineData(RecentHeaderValues.MaxLength + 1)]
     public void Short_and_very_long_values_are_not_kept(int length)
     {
-        var bytes = Encoding.ASCII.GetBytes(new string('k', length));
+        var text = "Bearer " + new string('k', length - 7);
+        var bytes = Encoding.ASCII.GetBytes(text);
         var first = RecentHeaderValues.Get(bytes);
         var second = RecentHeaderValues.Get(bytes);
-        Assert.Equal(new string('k', length), second);
+        Assert.Equal(text, second);
         Assert.NotSame(first, second);
     }
 }

@@ -8,7 +8,7 @@ namespace Tollgate.Gateway.Tests.Listener;
 /// <summary>The listener's request head, parsed with Kestrel's parser: what the gateway's routing sees.</summary>
 public sealed class RequestHeadTests
 {
-    private static RequestHead Parse(string text)
+    internal static RequestHead Parse(string text)
     {
         var head = new RequestHead();
         var parser = new HttpParser<RequestHead>();
