@@ -19,6 +19,9 @@ public sealed record GatewayOptions(
     /// <summary>How long a connection may outlive its access token before it is closed (1008 "token expired").</summary>
     public TimeSpan TokenExpiryGrace { get; init; } = TimeSpan.Zero;
 
+    /// <summary>How long a backend host name's addresses are kept before it is resolved again (<c>--backend-dns-ttl</c>); null: 10 s.</summary>
+    public TimeSpan? BackendNameLifetime { get; init; }
+
     /// <summary>The issuer named in caller JWTs (the control plane's, whose JWKS verifies them).</summary>
     public string CallerIssuer { get; init; } = "";
 

@@ -22,7 +22,7 @@ public static class GatewaySetup
         services.AddSingleton<CallerTokens>();
         services.AddSingleton<Authorization.AuthorizationUrlClient>();
         services.AddSingleton(new TicketLedger());
-        services.AddSingleton(new BackendConnector(new BackendOptions(options.AcceptAnyBackendCertificate)));
+        services.AddSingleton(new BackendConnector(new BackendOptions(options.AcceptAnyBackendCertificate, NameLifetime: options.BackendNameLifetime)));
         services.AddSingleton<IThrottleCounterStore, LocalThrottleCounterStore>();
         services.AddSingleton<ThrottleService>();
         services.AddSingleton<LiveConnectionRegistry>();

@@ -106,6 +106,44 @@ public sealed class LoopFrontTests
     }
 
     [Fact]
+    public async Task With_backend_dns_ttl_0_a_named_backend_is_resolved_for_each_connection_and_relays()
+    {
+        await using var server = new TollgateServer();
+        server.ExtraArgs.AddRange(["--backend-dns-ttl", "0"]);
+        await server.StartAsync();
+        using var client = new TollgateClient(server);
+        var named = await Scenario.ProvisionAsync(server, client, endpoint: $"ws://localhost:{server.EchoPort}/echo");
+        for (var i = 0; i < 3; i++)
+        {
+            using var ws = await GatewayClient.ConnectAsync(named.GatewayUrl, named.Token.AccessToken);
+            await GatewayClient.AssertEchoAsync(ws, $"resolved again, connection {i}");
+            await GatewayClient.CloseAndAssertCodeAsync(ws, 4008, "ttl 0");
+        }
+    }
+
+    [Theory]
+    [InlineData("-1")]
+    [InlineData("3601")]
+    [InlineData("ten")]
+    public async Task A_bad_backend_dns_ttl_stops_the_server_with_a_clear_error(string value)
+    {
+        await RepoPaths.EnsureBuiltAsync(RepoPaths.ServerDll, RepoPaths.ServerProject);
+        var data = Path.Combine(Path.GetTempPath(), "tollgate-e2e-ttl-" + Scenario.Unique());
+        try
+        {
+            var result = await ChildProcess.RunAsync("dotnet", [RepoPaths.ServerDll, "--data", data, "--backend-dns-ttl", value],
+                timeout: TimeSpan.FromSeconds(60));
+            Assert.Equal(2, result.ExitCode);
+            Assert.Contains($"--backend-dns-ttl '{value}' is not valid: use a whole number from 0 to 3600.", result.StdErr);
+        }
+        finally
+        {
+            if (Directory.Exists(data))
+                Directory.Delete(data, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Out_of_descriptors_the_gateway_pauses_accepting_says_why_and_recovers()
     {
         await using var server = new TollgateServer();

@@ -77,6 +77,7 @@ internal static class GatewayHost
             CallerSigning = signingKeys is null ? null : new SigningCredentials(signingKeys.SigningKey, SecurityAlgorithms.RsaSha256),
             CallerIssuer = issuer,
             TokenExpiryGrace = options.TokenExpiryGrace,
+            BackendNameLifetime = options.BackendDnsTtl,
         }, live, analytics);
         // A gateway-role node adds the client that follows its control plane (Program.cs).
         nodeServices?.Invoke(builder.Services);

@@ -27,6 +27,9 @@ internal sealed record ServerOptions(
     bool AcceptAnyBackendCertificate,
     AnalyticsSettings? Analytics = null)
 {
+    /// <summary>How long a backend host name's addresses are kept before it is resolved again (<c>--backend-dns-ttl S</c>, default 10; 0: every connection).</summary>
+    public TimeSpan BackendDnsTtl { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>How long a connection may outlive its access token (<c>--token-expiry-grace S</c>, default 0).</summary>
     public TimeSpan TokenExpiryGrace { get; init; }
 
@@ -142,6 +145,7 @@ internal sealed record ServerOptions(
                 TimeSpan.FromDays(Number(config, "analytics-daily-retention-days", 400, 1, 36500))))
         {
             TokenExpiryGrace = TimeSpan.FromSeconds(Number(config, "token-expiry-grace", 0, 0, 3600)),
+            BackendDnsTtl = TimeSpan.FromSeconds(Number(config, "backend-dns-ttl", 10, 0, 3600)),
             Store = store,
             ControlPlane = controlPlane,
             NodeSecret = nodeSecret,

@@ -1,6 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
+using Microsoft.Extensions.DependencyInjection;
 using Tollgate.Gateway.Backend;
+using Tollgate.Gateway.Connections;
+using Tollgate.Gateway.Snapshot;
 
 namespace Tollgate.Gateway.Tests.Listener;
 
@@ -67,6 +70,32 @@ public sealed class BackendAddressesTests
         Assert.False(addresses.TryGet("echo.internal", out _));
         Assert.Equal(after, await addresses.ResolveAsync("echo.internal", CancellationToken.None));
         Assert.Equal(2, resolver.Calls);
+    }
+
+    [Fact]
+    public async Task With_a_zero_lifetime_a_name_is_resolved_for_every_connection()
+    {
+        var first = new[] { IPAddress.Parse("10.0.0.1") };
+        var second = new[] { IPAddress.Parse("10.0.0.2") };
+        var resolver = new CountingResolver(first, second);
+        var addresses = new BackendAddresses(resolver.ResolveAsync, nameLifetime: TimeSpan.Zero); // --backend-dns-ttl 0
+        Assert.Equal(first, await addresses.ResolveAsync("echo.internal", CancellationToken.None));
+        Assert.False(addresses.TryGet("echo.internal", out _));
+        Assert.Equal(second, await addresses.ResolveAsync("echo.internal", CancellationToken.None));
+        Assert.Equal(2, resolver.Calls);
+        Assert.True(addresses.TryGet("127.0.0.1", out _)); // literals are still known at once
+    }
+
+    [Fact]
+    public void The_gateway_passes_its_dns_lifetime_to_the_backend_dialer()
+    {
+        var services = new ServiceCollection().AddLogging();
+        services.AddTollgateGateway(new SnapshotHolder(),
+            new GatewayOptions(TimeSpan.FromSeconds(5), 1024, 1024, TimeSpan.Zero) { BackendNameLifetime = TimeSpan.FromSeconds(42) },
+            new LiveConnections("test"));
+        using var provider = services.BuildServiceProvider();
+        var dialer = provider.GetRequiredService<BackendConnector>();
+        Assert.Equal(TimeSpan.FromSeconds(42), dialer.Options.NameLifetime);
     }
 
     [Fact]

@@ -30,7 +30,7 @@ internal sealed class LoopFront(
     public GatewayRequestHandler Handler => handler;
     public BackendConnector FallbackDialer => fallbackDialer;
     /// <summary>Backend addresses by host, for the loop's own connects.</summary>
-    public BackendAddresses Addresses { get; } = new();
+    public BackendAddresses Addresses { get; } = new(nameLifetime: fallbackDialer.Options.NameLifetime);
     public IServiceProvider Services => services;
     public GatewayListenerOptions Options => options;
     public IPEndPoint LocalEndPoint => localEndPoint;
