@@ -106,6 +106,38 @@ public sealed class LoopFrontTests
     }
 
     [Fact]
+    public async Task After_a_clean_close_the_backend_hangs_up_first_so_no_gateway_port_is_left_in_TIME_WAIT()
+    {
+        await using var server = new TollgateServer();
+        await server.StartAsync();
+        using var client = new TollgateClient(server);
+        var p = await Scenario.ProvisionAsync(server, client, endpoint: $"ws://127.0.0.1:{server.EchoPort}/echo");
+
+        const int connections = 60;
+        for (var i = 0; i < connections; i++)
+        {
+            using var ws = await GatewayClient.ConnectAsync(p.GatewayUrl, p.Token.AccessToken);
+            await GatewayClient.AssertEchoAsync(ws, $"connection {i}");
+            await GatewayClient.CloseAndAssertCodeAsync(ws, 1000, "done");
+        }
+        // The backend (the server of that connection, RFC 6455 7.1.1) closed each one first: its port holds the TIME_WAITs.
+        // Had the gateway closed first, each would hold one of the gateway's ephemeral ports toward the backend for a minute.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (TimeWaits(localPort: server.EchoPort) < connections && DateTime.UtcNow < deadline)
+            await Task.Delay(100);
+        Assert.Equal(0, TimeWaits(remotePort: server.EchoPort));
+        Assert.InRange(TimeWaits(localPort: server.EchoPort), connections * 9 / 10, connections + 5); // + the provisioning's own checks
+    }
+
+    /// <summary>IPv4 sockets in TIME_WAIT (state 06 in /proc/net/tcp) on the given local or remote port.</summary>
+    private static int TimeWaits(int localPort = -1, int remotePort = -1) =>
+        File.ReadLines("/proc/net/tcp").Skip(1)
+            .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Count(f => f[3] == "06"
+                && (localPort < 0 || Convert.ToInt32(f[1].Split(':')[1], 16) == localPort)
+                && (remotePort < 0 || Convert.ToInt32(f[2].Split(':')[1], 16) == remotePort));
+
+    [Fact]
     public async Task With_backend_dns_ttl_0_a_named_backend_is_resolved_for_each_connection_and_relays()
     {
         await using var server = new TollgateServer();

@@ -18,6 +18,8 @@ namespace Tollgate.Gateway.Relay.Loop;
 internal sealed class LoopRelayConnection : IRelayConnection, ILoopSocketOwner
 {
     private static readonly byte[] PingFrame = [0x80 | FrameHeader.Ping, 0x00];
+    /// <summary>After a clean close handshake, how long the backend has to hang up before the gateway closes its end.</summary>
+    internal static readonly TimeSpan BackendHangUpWait = TimeSpan.FromSeconds(1);
 
     private readonly RelayLoop _loop;
     private readonly RelayOptions _options;
@@ -42,6 +44,7 @@ internal sealed class LoopRelayConnection : IRelayConnection, ILoopSocketOwner
     private long _nextCheck;
     private long _progress;
     private bool _finished;
+    private bool _clientReleased; // closed after a clean close handshake, while the backend's hang-up is awaited
     private long _timerAt; // when this connection's one entry in the loop's timer queue is due; 0 = none
     private readonly TimerTicket _ticket;
 
@@ -249,7 +252,7 @@ internal sealed class LoopRelayConnection : IRelayConnection, ILoopSocketOwner
             }
             while (!_finished && _progress != before);
             if (!_finished && _up.Done && _down.Done && Settled(_client) && Settled(_backend))
-                Finish();
+                FinishOrAwaitBackendHangUp();
         }
         catch (Exception e)
         {
@@ -497,6 +500,47 @@ internal sealed class LoopRelayConnection : IRelayConnection, ILoopSocketOwner
         Finish();
     }
 
+    /// <summary>
+    /// RFC 6455 7.1.1: after the close handshake the server closes the TCP connection first. The gateway is the server to
+    /// the client, so the client's connection closes now; it is the backend's client, so the backend's connection waits
+    /// for the backend to hang up (until the close deadline). Closing it first would leave a TIME_WAIT on one of the
+    /// gateway's ephemeral ports toward the backend per connection, and a busy gateway runs out of them.
+    /// </summary>
+    private void FinishOrAwaitBackendHangUp()
+    {
+        if (!_closing || _backend.PeerClosed || _backend.Failed)
+        {
+            Finish();
+            return;
+        }
+        if (_clientReleased)
+            return;
+        _clientReleased = true;
+        _up.ReleaseBuffer();
+        _down.ReleaseBuffer();
+        CloseSide(_client);
+        // The connection is over for everyone else: the gateway's bookkeeping need not wait for the backend's FIN.
+        _completion.TrySetResult(_result ?? new RelayResult(null, null, RelayCloser.Gateway, "relay aborted"));
+        // A backend that keeps its end open is dropped after a short while (RFC 6455 7.1.1: "a reasonable time period"),
+        // so such backends cost a descriptor for a second, not for the whole close-handshake time-out.
+        _closeDeadline = Math.Min(_closeDeadline, RelayLoop.Now + Ticks(BackendHangUpWait));
+        WakeAt(_closeDeadline);
+    }
+
+    private static void CloseSide(Side side)
+    {
+        side.WriteClosed = side.Failed = true; // its descriptor number may be reused at once: nothing may write to it again
+        side.InjectDone?.TrySetResult(false);
+        side.InjectDone = null;
+        try
+        {
+            side.Socket.Dispose();
+        }
+        catch
+        {
+        }
+    }
+
     private void Finish()
     {
         if (_finished)
@@ -507,18 +551,9 @@ internal sealed class LoopRelayConnection : IRelayConnection, ILoopSocketOwner
             _loop.Release(_slot); // both sockets are closed below, which takes them out of the epoll set
         _up.ReleaseBuffer();
         _down.ReleaseBuffer();
-        foreach (var side in (ReadOnlySpan<Side>)[_client, _backend])
-        {
-            side.InjectDone?.TrySetResult(false);
-            side.InjectDone = null;
-            try
-            {
-                side.Socket.Dispose();
-            }
-            catch
-            {
-            }
-        }
+        if (!_clientReleased)
+            CloseSide(_client);
+        CloseSide(_backend);
         _completion.TrySetResult(_result ?? new RelayResult(null, null, RelayCloser.Gateway, "relay aborted"));
     }
 
