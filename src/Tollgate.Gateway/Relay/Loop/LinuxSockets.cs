@@ -11,7 +11,7 @@ internal static unsafe class LinuxSockets
     public const uint EPOLLIN = 0x001, EPOLLOUT = 0x004, EPOLLERR = 0x008, EPOLLHUP = 0x010, EPOLLRDHUP = 0x2000, EPOLLET = 1u << 31;
     public const int EPOLL_CTL_ADD = 1, EPOLL_CTL_DEL = 2;
     public const int EPOLL_CLOEXEC = 0x80000, EFD_CLOEXEC = 0x80000, EFD_NONBLOCK = 0x800;
-    public const int MSG_DONTWAIT = 0x40, MSG_NOSIGNAL = 0x4000;
+    public const int MSG_PEEK = 0x2, MSG_DONTWAIT = 0x40, MSG_NOSIGNAL = 0x4000;
     public const int EAGAIN = 11, EINTR = 4, EINPROGRESS = 115, ECONNABORTED = 103;
     public const uint EPOLLEXCLUSIVE = 1u << 28;
     public const int SOCK_STREAM = 1, SOCK_NONBLOCK = 0x800, SOCK_CLOEXEC = 0x80000;
