@@ -503,7 +503,7 @@ internal sealed class LoopRelayConnection : IRelayConnection, ILoopSocketOwner
     /// <summary>
     /// RFC 6455 7.1.1: after the close handshake the server closes the TCP connection first. The gateway is the server to
     /// the client, so the client's connection closes now; it is the backend's client, so the backend's connection waits
-    /// for the backend to hang up (until the close deadline). Closing it first would leave a TIME_WAIT on one of the
+    /// for the backend to hang up (at most <see cref="BackendHangUpWait"/>, and never past the close deadline). Closing it first would leave a TIME_WAIT on one of the
     /// gateway's ephemeral ports toward the backend per connection, and a busy gateway runs out of them.
     /// </summary>
     private void FinishOrAwaitBackendHangUp()
