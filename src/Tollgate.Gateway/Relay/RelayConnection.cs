@@ -71,15 +71,23 @@ internal sealed class RelayConnection : IRelayConnection
         }
         _upstreamGate = upstreamGate;
         _downstreamGate = downstreamGate;
-        Completion = RunAsync(backendLeftover);
+        Completion = _completion.Task;
+        _ = RunAsync(backendLeftover);
     }
+
+    private readonly TaskCompletionSource<RelayResult> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    /// <summary>The backend's close frame was relayed: closing the TCP connection is the backend's to do first (RFC 6455 7.1.1).</summary>
+    private volatile bool _backendSentClose;
 
     private readonly IMessageGate? _upstreamGate;
     private readonly IMessageGate? _downstreamGate;
 
     public RelayCounters Counters { get; }
 
-    /// <summary>Completes when both connections are done with; never faults.</summary>
+    /// <summary>
+    /// Completes when the client's connection is done with; never faults. After a clean close handshake the backend's
+    /// connection is left a moment longer for the backend to hang up first (at most <see cref="BackendHangUpWait"/>).
+    /// </summary>
     public Task<RelayResult> Completion { get; }
 
     /// <summary>
@@ -97,7 +105,10 @@ internal sealed class RelayConnection : IRelayConnection
         return CloseBoth(code, reason ?? "", error: null);
     }
 
-    private async Task<RelayResult> RunAsync(ReadOnlyMemory<byte> backendLeftover)
+    /// <summary>After a clean close handshake, how long the backend has to hang up before the gateway closes its end.</summary>
+    internal static readonly TimeSpan BackendHangUpWait = TimeSpan.FromSeconds(1);
+
+    private async Task RunAsync(ReadOnlyMemory<byte> backendLeftover)
     {
         try
         {
@@ -107,14 +118,40 @@ internal sealed class RelayConnection : IRelayConnection
             // Close frames the gateway started writing finish (or time out) before the streams go.
             await Task.WhenAll(_client.CloseWrite, _backend.CloseWrite).ConfigureAwait(false);
         }
+        catch (Exception e)
+        {
+            SetResult(new RelayResult(null, null, RelayCloser.Gateway, $"relay failed: {e.Message}"));
+        }
         finally
         {
             _idleTimer?.Dispose();
+            // The gateway is the client's server: its connection closes first (RFC 6455 7.1.1), and the relay is over.
             await DisposeQuietlyAsync(_client.Stream).ConfigureAwait(false);
+            _completion.TrySetResult(Volatile.Read(ref _result) ?? new RelayResult(null, null, RelayCloser.Gateway, "relay aborted"));
+            // It is the backend's client: after the backend's close frame, the backend hangs up first, so the TIME_WAIT stays
+            // on its host and not on one of the gateway's ephemeral ports.
+            if (_backendSentClose)
+                await AwaitHangUpAsync(_backend.Stream).ConfigureAwait(false);
             await DisposeQuietlyAsync(_backend.Stream).ConfigureAwait(false);
             _io.Dispose();
         }
-        return Volatile.Read(ref _result) ?? new RelayResult(null, null, RelayCloser.Gateway, "relay aborted");
+    }
+
+    /// <summary>Reads (and drops) what still comes until the end of the stream, at most <see cref="BackendHangUpWait"/>.</summary>
+    private static async Task AwaitHangUpAsync(Stream stream)
+    {
+        using var wait = new CancellationTokenSource(BackendHangUpWait);
+        var scratch = new byte[64];
+        try
+        {
+            while (await stream.ReadAsync(scratch, wait.Token).ConfigureAwait(false) > 0)
+            {
+            }
+        }
+        catch (Exception)
+        {
+            // Timed out, reset or already disposed: the gateway closes its end now.
+        }
     }
 
     private bool CloseBoth(ushort code, string reason, string? error)
@@ -503,6 +540,8 @@ internal sealed class RelayConnection : IRelayConnection
                     switch (stop)
                     {
                         case ScanStop.Close:
+                            if (source.IsBackend && _scan.Forwarding)
+                                relay._backendSentClose = true;
                             relay.BeginClosing();
                             return; // nothing may follow a close frame (RFC 6455 5.5.1)
                         case ScanStop.PendingClose:

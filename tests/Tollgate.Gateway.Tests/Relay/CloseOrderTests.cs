@@ -6,13 +6,16 @@ using Tollgate.Gateway.Relay.Loop;
 namespace Tollgate.Gateway.Tests.Relay;
 
 /// <summary>
-/// Who closes the TCP connections after a clean close handshake on the socket loop (RFC 6455 7.1.1: the server first).
+/// Who closes the TCP connections after a clean close handshake, on both relay engines (RFC 6455 7.1.1: the server first).
 /// The gateway is the client's server, so it closes the client's connection at once; it is the backend's client, so it
 /// leaves the backend's connection for the backend to close, and closes it itself only after a short wait.
 /// Raw frames on both sides, so each TCP close is seen exactly when it happens.
 /// </summary>
-public sealed class LoopCloseOrderTests
+public abstract class CloseOrderTests
 {
+    protected abstract RelayEngine Engine { get; }
+    protected abstract TimeSpan HangUpWait { get; }
+
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
     private static readonly RelayOptions Options = new() { CloseHandshakeTimeout = TimeSpan.FromSeconds(5) };
 
@@ -20,11 +23,11 @@ public sealed class LoopCloseOrderTests
     private static readonly byte[] ClientClose = [0x88, 0x85, 1, 2, 3, 4, 0x03 ^ 1, 0xE8 ^ 2, (byte)'b' ^ 3, (byte)'y' ^ 4, (byte)'e' ^ 1];
     private static readonly byte[] BackendClose = [0x88, 0x05, 0x03, 0xE8, (byte)'b', (byte)'y', (byte)'e'];
 
-    private static async Task<(NetworkStream Client, NetworkStream Backend, IRelayConnection Relay)> StartAsync()
+    private async Task<(NetworkStream Client, NetworkStream Backend, IRelayConnection Relay)> StartAsync()
     {
         var (client, clientRelayEnd) = await LoopbackPair.CreateAsync();
         var (backendRelayEnd, backend) = await LoopbackPair.CreateAsync();
-        return (client, backend, RelayEngines.Start(RelayEngine.Loop, clientRelayEnd, backendRelayEnd, default, Options, new RelayCounters()));
+        return (client, backend, RelayEngines.Start(Engine, clientRelayEnd, backendRelayEnd, default, Options, new RelayCounters()));
     }
 
     /// <summary>The client's close frame reaches the backend, and the backend's reaches the client.</summary>
@@ -55,7 +58,7 @@ public sealed class LoopCloseOrderTests
 
         Assert.Equal(0, await backend.ReadAsync(new byte[1]).AsTask().WaitAsync(Wait)); // and, later, the backend's
         var backendClosedAfter = handshake.Elapsed;
-        Assert.True(backendClosedAfter - clientClosedAfter >= LoopRelayConnection.BackendHangUpWait * 0.8,
+        Assert.True(backendClosedAfter - clientClosedAfter >= HangUpWait * 0.8,
             $"client closed after {clientClosedAfter.TotalMilliseconds:0} ms, backend after {backendClosedAfter.TotalMilliseconds:0} ms: "
             + "the gateway must give the backend time to hang up first");
     }
@@ -71,4 +74,16 @@ public sealed class LoopCloseOrderTests
         Assert.Equal(new RelayResult(1000, "bye", RelayCloser.Client, null), await relay.Completion.WaitAsync(Wait));
         Assert.Equal(0, await client.ReadAsync(new byte[1]).AsTask().WaitAsync(Wait));
     }
+}
+
+public sealed class CloseOrderTestsOnSocketLoop : CloseOrderTests
+{
+    protected override RelayEngine Engine => RelayEngine.Loop;
+    protected override TimeSpan HangUpWait => LoopRelayConnection.BackendHangUpWait;
+}
+
+public sealed class CloseOrderTestsOnStreamRelay : CloseOrderTests
+{
+    protected override RelayEngine Engine => RelayEngine.Stream;
+    protected override TimeSpan HangUpWait => RelayConnection.BackendHangUpWait;
 }
