@@ -86,7 +86,7 @@ internal sealed class RelayConnection : IRelayConnection
 
     /// <summary>
     /// Completes when the client's connection is done with; never faults. After a clean close handshake the backend's
-    /// connection is left a moment longer for the backend to hang up first (at most <see cref="BackendHangUpWait"/>).
+    /// connection is left a moment longer for the backend to hang up first (at most <see cref="RelayOptions.BackendHangUpWait"/>).
     /// </summary>
     public Task<RelayResult> Completion { get; }
 
@@ -104,9 +104,6 @@ internal sealed class RelayConnection : IRelayConnection
         }
         return CloseBoth(code, reason ?? "", error: null);
     }
-
-    /// <summary>After a clean close handshake, how long the backend has to hang up before the gateway closes its end.</summary>
-    internal static readonly TimeSpan BackendHangUpWait = TimeSpan.FromSeconds(1);
 
     private async Task RunAsync(ReadOnlyMemory<byte> backendLeftover)
     {
@@ -131,16 +128,16 @@ internal sealed class RelayConnection : IRelayConnection
             // It is the backend's client: after the backend's close frame, the backend hangs up first, so the TIME_WAIT stays
             // on its host and not on one of the gateway's ephemeral ports.
             if (_backendSentClose)
-                await AwaitHangUpAsync(_backend.Stream).ConfigureAwait(false);
+                await AwaitHangUpAsync(_backend.Stream, _options.BackendHangUpWait).ConfigureAwait(false);
             await DisposeQuietlyAsync(_backend.Stream).ConfigureAwait(false);
             _io.Dispose();
         }
     }
 
-    /// <summary>Reads (and drops) what still comes until the end of the stream, at most <see cref="BackendHangUpWait"/>.</summary>
-    private static async Task AwaitHangUpAsync(Stream stream)
+    /// <summary>Reads (and drops) what still comes until the end of the stream, at most <paramref name="limit"/>.</summary>
+    private static async Task AwaitHangUpAsync(Stream stream, TimeSpan limit)
     {
-        using var wait = new CancellationTokenSource(BackendHangUpWait);
+        using var wait = new CancellationTokenSource(limit);
         var scratch = new byte[64];
         try
         {

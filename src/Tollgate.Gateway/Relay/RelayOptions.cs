@@ -30,6 +30,12 @@ internal sealed record RelayOptions
     /// <summary>Once closing started, how long to wait for the close frames of both sides before dropping the connections.</summary>
     public TimeSpan CloseHandshakeTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// After the backend's close frame, how long the backend has to hang up before the gateway closes its end: the server
+    /// closes first (RFC 6455 7.1.1), so the TIME_WAIT stays on the backend's host, not on a gateway port.
+    /// </summary>
+    public TimeSpan BackendHangUpWait { get; init; } = TimeSpan.FromSeconds(1);
+
     internal void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(BufferSize, MinBufferSize, nameof(BufferSize));
@@ -38,5 +44,6 @@ internal sealed record RelayOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(IdleTimeout, TimeSpan.Zero, nameof(IdleTimeout));
         ArgumentOutOfRangeException.ThrowIfLessThan(PingInterval, TimeSpan.Zero, nameof(PingInterval));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(CloseHandshakeTimeout, TimeSpan.Zero, nameof(CloseHandshakeTimeout));
+        ArgumentOutOfRangeException.ThrowIfLessThan(BackendHangUpWait, TimeSpan.Zero, nameof(BackendHangUpWait));
     }
 }

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using Tollgate.Gateway.Relay;
-using Tollgate.Gateway.Relay.Loop;
 
 namespace Tollgate.Gateway.Tests.Relay;
 
@@ -14,7 +13,6 @@ namespace Tollgate.Gateway.Tests.Relay;
 public abstract class CloseOrderTests
 {
     protected abstract RelayEngine Engine { get; }
-    protected abstract TimeSpan HangUpWait { get; }
 
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
     private static readonly RelayOptions Options = new() { CloseHandshakeTimeout = TimeSpan.FromSeconds(5) };
@@ -58,7 +56,7 @@ public abstract class CloseOrderTests
 
         Assert.Equal(0, await backend.ReadAsync(new byte[1]).AsTask().WaitAsync(Wait)); // and, later, the backend's
         var backendClosedAfter = handshake.Elapsed;
-        Assert.True(backendClosedAfter - clientClosedAfter >= HangUpWait * 0.8,
+        Assert.True(backendClosedAfter - clientClosedAfter >= Options.BackendHangUpWait * 0.8,
             $"client closed after {clientClosedAfter.TotalMilliseconds:0} ms, backend after {backendClosedAfter.TotalMilliseconds:0} ms: "
             + "the gateway must give the backend time to hang up first");
     }
@@ -79,11 +77,9 @@ public abstract class CloseOrderTests
 public sealed class CloseOrderTestsOnSocketLoop : CloseOrderTests
 {
     protected override RelayEngine Engine => RelayEngine.Loop;
-    protected override TimeSpan HangUpWait => LoopRelayConnection.BackendHangUpWait;
 }
 
 public sealed class CloseOrderTestsOnStreamRelay : CloseOrderTests
 {
     protected override RelayEngine Engine => RelayEngine.Stream;
-    protected override TimeSpan HangUpWait => RelayConnection.BackendHangUpWait;
 }

@@ -18,8 +18,6 @@ namespace Tollgate.Gateway.Relay.Loop;
 internal sealed class LoopRelayConnection : IRelayConnection, ILoopSocketOwner
 {
     private static readonly byte[] PingFrame = [0x80 | FrameHeader.Ping, 0x00];
-    /// <summary>After a clean close handshake, how long the backend has to hang up before the gateway closes its end.</summary>
-    internal static readonly TimeSpan BackendHangUpWait = TimeSpan.FromSeconds(1);
 
     private readonly RelayLoop _loop;
     private readonly RelayOptions _options;
@@ -503,8 +501,9 @@ internal sealed class LoopRelayConnection : IRelayConnection, ILoopSocketOwner
     /// <summary>
     /// RFC 6455 7.1.1: after the close handshake the server closes the TCP connection first. The gateway is the server to
     /// the client, so the client's connection closes now; it is the backend's client, so the backend's connection waits
-    /// for the backend to hang up (at most <see cref="BackendHangUpWait"/>, and never past the close deadline). Closing it first would leave a TIME_WAIT on one of the
-    /// gateway's ephemeral ports toward the backend per connection, and a busy gateway runs out of them.
+    /// for the backend to hang up (at most <see cref="RelayOptions.BackendHangUpWait"/>, never past the close deadline).
+    /// Closing it first would leave a TIME_WAIT on one of the gateway's ephemeral ports toward the backend per connection,
+    /// and a busy gateway runs out of them.
     /// </summary>
     private void FinishOrAwaitBackendHangUp()
     {
@@ -523,7 +522,7 @@ internal sealed class LoopRelayConnection : IRelayConnection, ILoopSocketOwner
         _completion.TrySetResult(_result ?? new RelayResult(null, null, RelayCloser.Gateway, "relay aborted"));
         // A backend that keeps its end open is dropped after a short while (RFC 6455 7.1.1: "a reasonable time period"),
         // so such backends cost a descriptor for a second, not for the whole close-handshake time-out.
-        _closeDeadline = Math.Min(_closeDeadline, RelayLoop.Now + Ticks(BackendHangUpWait));
+        _closeDeadline = Math.Min(_closeDeadline, RelayLoop.Now + Ticks(_options.BackendHangUpWait));
         WakeAt(_closeDeadline);
     }
 
