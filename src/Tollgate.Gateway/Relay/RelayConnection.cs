@@ -124,7 +124,7 @@ internal sealed class RelayConnection : IRelayConnection
             _idleTimer?.Dispose();
             // The gateway is the client's server: its connection closes first (RFC 6455 7.1.1), and the relay is over.
             await DisposeQuietlyAsync(_client.Stream).ConfigureAwait(false);
-            _completion.TrySetResult(Volatile.Read(ref _result) ?? new RelayResult(null, null, RelayCloser.Gateway, "relay aborted"));
+            _completion.TrySetResult(Volatile.Read(ref _result) ?? RelayResult.Aborted);
             // It is the backend's client: after the backend's close frame, the backend hangs up first, so the TIME_WAIT stays
             // on its host and not on one of the gateway's ephemeral ports.
             if (_backendSentClose)

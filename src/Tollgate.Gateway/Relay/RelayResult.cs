@@ -17,4 +17,8 @@ internal enum RelayCloser
 /// <param name="CloseReason">The reason text that went with <paramref name="CloseCode"/>, if any.</param>
 /// <param name="ClosedBy">The side that started closing.</param>
 /// <param name="Error">What went wrong, for logs; null for a clean close handshake.</param>
-internal sealed record RelayResult(ushort? CloseCode, string? CloseReason, RelayCloser ClosedBy, string? Error);
+internal sealed record RelayResult(ushort? CloseCode, string? CloseReason, RelayCloser ClosedBy, string? Error)
+{
+    /// <summary>The relay ended before either side's close was known.</summary>
+    public static readonly RelayResult Aborted = new(null, null, RelayCloser.Gateway, "relay aborted");
+}

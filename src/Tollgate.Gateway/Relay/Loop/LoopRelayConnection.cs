@@ -519,7 +519,7 @@ internal sealed class LoopRelayConnection : IRelayConnection, ILoopSocketOwner
         _down.ReleaseBuffer();
         CloseSide(_client);
         // The connection is over for everyone else: the gateway's bookkeeping need not wait for the backend's FIN.
-        _completion.TrySetResult(_result ?? new RelayResult(null, null, RelayCloser.Gateway, "relay aborted"));
+        _completion.TrySetResult(_result ?? RelayResult.Aborted);
         // A backend that keeps its end open is dropped after a short while (RFC 6455 7.1.1: "a reasonable time period"),
         // so such backends cost a descriptor for a second, not for the whole close-handshake time-out.
         _closeDeadline = Math.Min(_closeDeadline, RelayLoop.Now + Ticks(_options.BackendHangUpWait));
@@ -561,7 +561,7 @@ internal sealed class LoopRelayConnection : IRelayConnection, ILoopSocketOwner
         if (!_clientReleased)
             CloseSide(_client);
         CloseSide(_backend);
-        _completion.TrySetResult(_result ?? new RelayResult(null, null, RelayCloser.Gateway, "relay aborted"));
+        _completion.TrySetResult(_result ?? RelayResult.Aborted);
     }
 
     private sealed record CloseRequest(ushort Code, string Reason);
