@@ -218,6 +218,7 @@ internal sealed unsafe class RelayLoop
     private void Run()
     {
         t_current = this;
+        LoopScheduling.ApplyToCurrentThread();
         var events = (LinuxSockets.EpollEvent*)NativeMemory.Alloc(MaxEvents, (nuint)sizeof(LinuxSockets.EpollEvent));
         while (true)
         {
