@@ -176,6 +176,42 @@ public sealed class LoopFrontTests
     }
 
     [Fact]
+    public async Task The_loop_threads_run_under_sched_batch_unless_told_normal()
+    {
+        // What `chrt -p` shows for each tg-relay thread: SCHED_BATCH (3) by default, SCHED_OTHER (0) when told normal.
+        await using var server = new TollgateServer();
+        await server.StartAsync();
+        var policies = LoopThreadPolicies(server.ProcessId!.Value);
+        Assert.NotEmpty(policies);
+        Assert.All(policies, policy => Assert.Equal(3, policy));
+
+        await using var normal = new TollgateServer();
+        normal.ExtraEnvironment["TOLLGATE_RELAY_SCHED"] = "normal";
+        await normal.StartAsync();
+        using var client = new TollgateClient(normal);
+        var p = await Scenario.ProvisionAsync(normal, client, endpoint: $"ws://127.0.0.1:{normal.EchoPort}/echo");
+        await GatewayClient.AssertEchoesAsync(p.GatewayUrl, p.Token.AccessToken);
+        policies = LoopThreadPolicies(normal.ProcessId!.Value);
+        Assert.NotEmpty(policies);
+        Assert.All(policies, policy => Assert.Equal(0, policy));
+    }
+
+    /// <summary>The scheduling policy of each loop thread: field 41 of /proc/PID/task/TID/stat.</summary>
+    private static List<int> LoopThreadPolicies(int pid)
+    {
+        var policies = new List<int>();
+        foreach (var task in Directory.GetDirectories($"/proc/{pid}/task"))
+        {
+            if (!File.ReadAllText(Path.Combine(task, "comm")).StartsWith("tg-relay-", StringComparison.Ordinal))
+                continue;
+            var stat = File.ReadAllText(Path.Combine(task, "stat"));
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' '); // fields from the third (state) on
+            policies.Add(int.Parse(fields[41 - 3]));
+        }
+        return policies;
+    }
+
+    [Fact]
     public async Task Out_of_descriptors_the_gateway_pauses_accepting_says_why_and_recovers()
     {
         await using var server = new TollgateServer();
