@@ -19,20 +19,15 @@ internal static unsafe class LoopScheduling
 
     internal static bool Read(string? text) => !string.Equals(text?.Trim(), "normal", StringComparison.OrdinalIgnoreCase);
 
-    [StructLayout(LayoutKind.Sequential)]
-    private struct SchedParam
-    {
-        public int Priority; // must be 0 for SCHED_OTHER and SCHED_BATCH
-    }
-
-    [DllImport("libc", SetLastError = true)] private static extern int sched_setscheduler(int pid, int policy, SchedParam* param);
+    // struct sched_param is one int, the priority, which must be 0 for SCHED_OTHER and SCHED_BATCH.
+    [DllImport("libc", SetLastError = true)] private static extern int sched_setscheduler(int pid, int policy, int* param);
     [DllImport("libc", SetLastError = true)] private static extern int sched_getscheduler(int pid);
 
     /// <summary>Applies the policy to the calling thread (Linux: pid 0 is the calling thread). A refusal only costs the gain.</summary>
     public static void ApplyToCurrentThread()
     {
-        var param = new SchedParam();
-        if (sched_setscheduler(0, Batch ? SCHED_BATCH : SCHED_OTHER, &param) != 0)
+        int priority = 0;
+        if (sched_setscheduler(0, Batch ? SCHED_BATCH : SCHED_OTHER, &priority) != 0)
             Trace.TraceWarning($"relay loop: sched_setscheduler failed: {LinuxSockets.Describe(LinuxSockets.Errno)}");
     }
 
