@@ -33,20 +33,19 @@ internal sealed class GatewayRequestHandler(
 
     public async Task HandleAsync(HttpContext http)
     {
-        var started = Stopwatch.GetTimestamp();
-        analytics.Begin(http);
+        var started = Stopwatch.GetTimestamp(); // the handshake time in analytics is measured from here
         var snapshot = snapshots.Current;
         var path = http.Request.Path.Value ?? "/";
         if (snapshot.Version == 0)
         {
             // Only a gateway node that never received a snapshot from its control plane has none: say so, not 404.
             await RefuseAsync(http, new Refusal(503, "no_snapshot", "This gateway node has not received its configuration from the control plane yet: check --control-plane and --node-secret, or try again shortly.",
-                RetryAfterSeconds: 2), null);
+                RetryAfterSeconds: 2), null, started);
             return;
         }
         if (RouteMatcher.Match(snapshot, path) is not { } match)
         {
-            await RefuseAsync(http, Refusal.NotFound($"No API is deployed at {path}."), null);
+            await RefuseAsync(http, Refusal.NotFound($"No API is deployed at {path}."), null, started);
             return;
         }
 
@@ -54,7 +53,7 @@ internal sealed class GatewayRequestHandler(
         if (upgrade is not { IsUpgradableRequest: true } || !IsWebSocketUpgrade(http.Request))
         {
             http.Response.Headers.Upgrade = "websocket";
-            await RefuseAsync(http, new Refusal(426, "not_websocket", $"{match.Route.Label} is a WebSocket API: connect with ws:// and an Upgrade: websocket request."), match.Route);
+            await RefuseAsync(http, new Refusal(426, "not_websocket", $"{match.Route.Label} is a WebSocket API: connect with ws:// and an Upgrade: websocket request."), match.Route, started);
             return;
         }
 
@@ -62,7 +61,7 @@ internal sealed class GatewayRequestHandler(
         var (identity, endpoint, refusal, backendHeaders) = await validator.ValidateAsync(snapshot, match, credentials, http.Request);
         if (refusal is not null)
         {
-            await RefuseAsync(http, refusal, match.Route);
+            await RefuseAsync(http, refusal, match.Route, started);
             return;
         }
 
@@ -71,7 +70,7 @@ internal sealed class GatewayRequestHandler(
         {
             http.Response.Headers.RetryAfter = "5";
             await RefuseAsync(http, new Refusal(429, "too_many_connections",
-                $"This address already has {options.MaxConnectionsPerClient} open connections: close some before opening more."), match.Route);
+                $"This address already has {options.MaxConnectionsPerClient} open connections: close some before opening more."), match.Route, started);
             return;
         }
         var relayed = false;
@@ -100,7 +99,7 @@ internal sealed class GatewayRequestHandler(
         var (throttle, throttled) = throttling.Open(snapshot, match.Route, identity, connectionId);
         if (throttled is not null)
         {
-            await RefuseAsync(http, throttled, match.Route);
+            await RefuseAsync(http, throttled, match.Route, started);
             return false;
         }
         var relayed = false;
@@ -134,7 +133,7 @@ internal sealed class GatewayRequestHandler(
                 ? Refusal.GatewayTimeout($"The backend of {match.Route.Label} did not answer in time.")
                 : Refusal.BadGateway(backend.Outcome == BackendOutcome.Refused
                     ? $"The backend of {match.Route.Label} refused the WebSocket handshake (HTTP {backend.StatusCode})."
-                    : $"The backend of {match.Route.Label} is unreachable."), match.Route);
+                    : $"The backend of {match.Route.Label} is unreachable."), match.Route, started);
             return false;
         }
 
@@ -166,7 +165,7 @@ internal sealed class GatewayRequestHandler(
             upstreamGate: throttle!.Upstream, downstreamGate: throttle.Downstream);
         var live = new LiveConnection(connectionId, match.Route, identity, DateTime.UtcNow, relay, throttle);
         connections.Add(live);
-        var track = analytics.Opened(live, http, authMs, backendMs);
+        var track = analytics.Opened(live, http, handshakeMs, authMs, backendMs);
         // A check against the newest snapshot closes the gap between our snapshot and registration.
         if (HandshakeValidator.WhyNoLongerAllowed(snapshots.Current, match.Route, identity) is { } why)
             live.Close(LiveConnectionRegistry.PolicyViolation, why);
@@ -217,8 +216,10 @@ internal sealed class GatewayRequestHandler(
     /// </summary>
     private static void CopyUpgradeHeaders(BackendHandshakeResult backend, Credentials credentials, HttpResponse response)
     {
-        foreach (var (name, value) in backend.ResponseHeaders)
+        var headers = backend.ResponseHeaders;
+        for (int i = 0; i < headers.Count; i++) // indexed: a foreach over the interface boxes an enumerator per handshake
         {
+            var (name, value) = headers[i];
             if (name.Equals("Connection", StringComparison.OrdinalIgnoreCase) || name.Equals("Upgrade", StringComparison.OrdinalIgnoreCase)
                 || name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase) || name.Equals("Transfer-Encoding", StringComparison.OrdinalIgnoreCase)
                 || name.Equals("Date", StringComparison.OrdinalIgnoreCase) || name.Equals("Server", StringComparison.OrdinalIgnoreCase))
@@ -231,11 +232,11 @@ internal sealed class GatewayRequestHandler(
             response.Headers.SecWebSocketProtocol = credentials.OfferedProtocols.Count > 0 ? credentials.OfferedProtocols[0] : tokenEntry;
     }
 
-    private async Task RefuseAsync(HttpContext http, Refusal refusal, ApiRoute? route)
+    private async Task RefuseAsync(HttpContext http, Refusal refusal, ApiRoute? route, long started)
     {
         logger.LogInformation("Refused {Status} {Reason} for {Api} from {Client}: {Message}",
             refusal.Status, refusal.Reason, route?.Label ?? http.Request.Path.Value, http.Connection.RemoteIpAddress, refusal.Message);
-        analytics.Refused(http, refusal, route);
+        analytics.Refused(http, refusal, route, started);
         http.Response.StatusCode = refusal.Status;
         if (refusal.WwwAuthenticate is not null)
             http.Response.Headers.WWWAuthenticate = refusal.WwwAuthenticate;

@@ -20,7 +20,6 @@ namespace Tollgate.Gateway.Analytics;
 /// </summary>
 public sealed class AnalyticsRecorder : IDisposable
 {
-    private const string StartedKey = "tollgate.analytics.started";
     internal const string UnknownApi = "unknown";
 
     private readonly AnalyticsOptions _options;
@@ -53,14 +52,12 @@ public sealed class AnalyticsRecorder : IDisposable
     public long DroppedRecords => Interlocked.Read(ref _droppedRecords);
     public int OpenConnections => _open.Count;
 
-    /// <summary>Notes when a connection attempt started (the handshake time is measured from here).</summary>
-    internal void Begin(HttpContext http) => http.Items[StartedKey] = Stopwatch.GetTimestamp();
-
-    internal void Refused(HttpContext http, Refusal refusal, ApiRoute? route)
+    /// <summary>A refused handshake; <paramref name="started"/> is its <see cref="Stopwatch.GetTimestamp"/> at the start.</summary>
+    internal void Refused(HttpContext http, Refusal refusal, ApiRoute? route, long started)
     {
         if (!_options.Enabled)
             return;
-        var elapsed = Elapsed(http);
+        var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         var api = route?.Label ?? UnknownApi;
         var result = refusal.Status.ToString(System.Globalization.CultureInfo.InvariantCulture);
         _metrics.Connections.Add(1, new("api", api), new("result", result));
@@ -79,14 +76,13 @@ public sealed class AnalyticsRecorder : IDisposable
     }
 
     /// <summary>A connection was upgraded and its relay started; returns the handle to pass to <see cref="Closed"/>.</summary>
-    internal Track? Opened(LiveConnection live, HttpContext http, double authMs, double backendMs) =>
-        Opened(new ConnectionView(live.Id, live.Route, live.Identity, live.Counters, live.Throttle), http, authMs, backendMs);
+    internal Track? Opened(LiveConnection live, HttpContext http, double handshakeMs, double authMs, double backendMs) =>
+        Opened(new ConnectionView(live.Id, live.Route, live.Identity, live.Counters, live.Throttle), http, handshakeMs, authMs, backendMs);
 
-    internal Track? Opened(ConnectionView live, HttpContext http, double authMs, double backendMs)
+    internal Track? Opened(ConnectionView live, HttpContext http, double handshakeMs, double authMs, double backendMs)
     {
         if (!_options.Enabled)
             return null;
-        var handshakeMs = Elapsed(http);
         var api = live.Route.Label;
         var track = new Track(live, http.Connection.RemoteIpAddress?.ToString() ?? "", UserAgent(http), handshakeMs, authMs, backendMs);
         _open[live.Id] = track;
@@ -235,9 +231,6 @@ public sealed class AnalyticsRecorder : IDisposable
     };
 
     private static long Minute(DateTime utc) => new DateTimeOffset(utc, TimeSpan.Zero).ToUnixTimeSeconds() / 60;
-
-    private static double Elapsed(HttpContext http) =>
-        http.Items.TryGetValue(StartedKey, out var v) && v is long started ? Stopwatch.GetElapsedTime(started).TotalMilliseconds : 0;
 
     private static string UserAgent(HttpContext http)
     {

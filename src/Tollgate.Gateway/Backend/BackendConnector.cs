@@ -197,8 +197,10 @@ internal sealed class BackendConnector(BackendOptions? options = null) : IBacken
             head.Append(port);
         }
         head.Append("\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"u8);
-        foreach (var (name, value) in request.Headers)
+        var headers = request.Headers;
+        for (int i = 0; i < headers.Count; i++) // indexed: no boxed enumerator per handshake
         {
+            var (name, value) = headers[i];
             if (IsConnectorOwned(name))
             {
                 continue;

@@ -28,11 +28,12 @@ internal sealed class BackendHandshakeResult
     /// <summary>First value of a response header, matched case-insensitively.</summary>
     public string? GetHeader(string name)
     {
-        foreach (var (key, value) in ResponseHeaders)
+        var headers = ResponseHeaders;
+        for (int i = 0; i < headers.Count; i++) // indexed: no boxed enumerator
         {
-            if (string.Equals(key, name, StringComparison.OrdinalIgnoreCase))
+            if (string.Equals(headers[i].Key, name, StringComparison.OrdinalIgnoreCase))
             {
-                return value;
+                return headers[i].Value;
             }
         }
         return null;

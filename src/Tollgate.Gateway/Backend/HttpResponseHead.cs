@@ -19,7 +19,7 @@ internal static class HttpResponseHead
         out string? error)
     {
         statusCode = 0;
-        headers = [];
+        headers = new(8); // a 101's usual fields without regrowing
         error = null;
 
         int lineEnd = head.IndexOf("\r\n"u8);

@@ -51,18 +51,20 @@ public sealed record Credentials(
             (token, tokenSource) = (rawAuthorization.AsMemory(7).Trim(), CredentialSource.AuthorizationHeader);
 
         var (offered, protocolEntry) = SplitProtocols(request.Headers.SecWebSocketProtocol);
+        // Parsed (and its feature made) only when the request has a query.
+        var query = request.QueryString.HasValue ? request.Query : null;
         if (tokenSource == CredentialSource.None && protocolEntry is not null)
             (token, tokenSource) = (protocolEntry.AsMemory(SubProtocolPrefix.Length), CredentialSource.SubProtocol);
-        if (tokenSource == CredentialSource.None && First(request.Query, QueryParameterName) is { } queryToken)
+        if (tokenSource == CredentialSource.None && First(query, QueryParameterName) is { } queryToken)
             (token, tokenSource) = (queryToken.AsMemory(), CredentialSource.QueryParameter);
-        if (tokenSource == CredentialSource.None && First(request.Query, TicketParameterName) is { } ticket)
+        if (tokenSource == CredentialSource.None && First(query, TicketParameterName) is { } ticket)
             (token, tokenSource) = (ticket.AsMemory(), CredentialSource.Ticket);
 
         string? apiKey = null;
         var apiKeySource = CredentialSource.None;
         if ((FirstHeader(request, "apikey") ?? FirstHeader(request, "X-API-Key")) is { } headerKey)
             (apiKey, apiKeySource) = (headerKey, CredentialSource.ApiKeyHeader);
-        else if ((First(request.Query, "apikey") ?? First(request.Query, "api_key")) is { } queryKey)
+        else if ((First(query, "apikey") ?? First(query, "api_key")) is { } queryKey)
             (apiKey, apiKeySource) = (queryKey, CredentialSource.ApiKeyQuery);
 
         return new Credentials(token, tokenSource, apiKey, apiKeySource,
@@ -91,8 +93,8 @@ public sealed record Credentials(
     private static string AsString(ReadOnlyMemory<char> text) =>
         MemoryMarshal.TryGetString(text, out var whole, out var start, out var length) && start == 0 && length == whole.Length ? whole : text.ToString();
 
-    private static string? First(IQueryCollection query, string name) =>
-        query.TryGetValue(name, out var v) && v.Count > 0 && !string.IsNullOrEmpty(v[0]) ? v[0] : null;
+    private static string? First(IQueryCollection? query, string name) =>
+        query is not null && query.TryGetValue(name, out var v) && v.Count > 0 && !string.IsNullOrEmpty(v[0]) ? v[0] : null;
 
     private static string? FirstHeader(HttpRequest request, string name) =>
         request.Headers.TryGetValue(name, out var v) && v.Count > 0 && !string.IsNullOrEmpty(v[0]) ? v[0]!.Trim() : null;

@@ -32,7 +32,7 @@ internal sealed class HandshakeValidator(AuthorizationUrlClient authorizationUrl
     private readonly ValidatedTokenCache _validated = new();
     private CachedParameters? _cached;
 
-    public async Task<HandshakeResult> ValidateAsync(GatewaySnapshot snapshot, RouteMatch match, Credentials credentials, HttpRequest request)
+    public async ValueTask<HandshakeResult> ValidateAsync(GatewaySnapshot snapshot, RouteMatch match, Credentials credentials, HttpRequest request)
     {
         var route = match.Route;
         if (route.State is ApiState.Blocked)
@@ -107,7 +107,7 @@ internal sealed class HandshakeValidator(AuthorizationUrlClient authorizationUrl
         return null;
     }
 
-    private async Task<(ConnectionIdentity?, Refusal?)> CheckTokenAsync(GatewaySnapshot snapshot, Credentials credentials)
+    private async ValueTask<(ConnectionIdentity?, Refusal?)> CheckTokenAsync(GatewaySnapshot snapshot, Credentials credentials)
     {
         if (snapshot.Trust is null)
             return (null, Refusal.Unavailable("The gateway has no configuration yet; try again shortly."));

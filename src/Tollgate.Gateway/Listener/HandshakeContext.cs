@@ -35,8 +35,7 @@ internal sealed class HandshakeContext(DefaultHttpContext http, HttpRequestFeatu
         var upgradable = head.IsHttp11 && !hasBody && HeaderText.HasToken(connectionTokens, "upgrade");
         var keepAlive = head.IsHttp11 && !hasBody && !HeaderText.HasToken(connectionTokens, "close");
 
-        // Sized for the features a handshake ends with (these, the front's, and the query, items and services ones the handler adds).
-        var features = new FeatureCollection(12);
+        var features = new HandshakeFeatures(services);
         var request = new HttpRequestFeature
         {
             Protocol = head.Protocol,
@@ -63,7 +62,7 @@ internal sealed class HandshakeContext(DefaultHttpContext http, HttpRequestFeatu
             LocalPort = local?.Port ?? 0,
         });
         features.Set<IHttpRequestLifetimeFeature>(new HttpRequestLifetimeFeature { RequestAborted = requestAborted });
-        var http = new DefaultHttpContext(features) { RequestServices = services };
+        var http = new DefaultHttpContext(features); // its services come from the features, made only if a refusal asks
         return new HandshakeContext(http, request, response, body, bodyFeature, upgradable, keepAlive);
     }
 

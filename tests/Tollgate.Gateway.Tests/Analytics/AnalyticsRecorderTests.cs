@@ -17,7 +17,7 @@ public sealed class AnalyticsRecorderTests
         using var recorder = new AnalyticsRecorder(new AnalyticsOptions(true, TimeSpan.FromHours(1), QueueCapacity: 1), metrics);
         var counters = new RelayCounters();
         var live = new AnalyticsRecorder.ConnectionView(1, Route, Identity, counters, null);
-        var track = recorder.Opened(live, new DefaultHttpContext(), 1, 1);
+        var track = recorder.Opened(live, new DefaultHttpContext(), handshakeMs: 3, authMs: 1, backendMs: 1);
 
         counters.Add(fromClient: true, 2, 10);
         counters.Add(fromClient: false, 1, 4);
@@ -38,6 +38,7 @@ public sealed class AnalyticsRecorderTests
         Assert.True(recorder.Batches.TryRead(out var last));
         var record = Assert.Single(last!.Connections);
         Assert.Equal(("accepted", 3, 15, 1000, "client"), (record.Result, record.MessagesIn, record.BytesIn, record.CloseCode!.Value, record.ClosedBy));
+        Assert.Equal(3, record.HandshakeMs); // as the handler measured it
         Assert.Equal(1, last.Minutes.Sum(m => m.Closed));
         Assert.Equal(0, recorder.OpenConnections);
     }
@@ -49,7 +50,7 @@ public sealed class AnalyticsRecorderTests
         using var recorder = new AnalyticsRecorder(new AnalyticsOptions(true, TimeSpan.FromHours(1), RecordsPerBatch: 3), metrics);
         for (var id = 1; id <= 7; id++)
         {
-            var track = recorder.Opened(new AnalyticsRecorder.ConnectionView(id, Route, Identity, new RelayCounters(), null), new DefaultHttpContext(), 1, 1);
+            var track = recorder.Opened(new AnalyticsRecorder.ConnectionView(id, Route, Identity, new RelayCounters(), null), new DefaultHttpContext(), 2, 1, 1);
             recorder.Closed(track, new RelayResult(1000, null, RelayCloser.Client, null), TimeSpan.FromMilliseconds(5));
         }
 
@@ -71,11 +72,14 @@ public sealed class AnalyticsRecorderTests
     {
         using var metrics = new GatewayMetrics();
         using var recorder = new AnalyticsRecorder(new AnalyticsOptions(true, TimeSpan.FromHours(1)), metrics);
-        recorder.Refused(new DefaultHttpContext(), Refusal.Unauthorized("no token"), Route);
-        recorder.Refused(new DefaultHttpContext(), Refusal.NotFound("nothing here"), null);
+        // The handshake time runs from the handler's start: 50 ms ago here.
+        var started = System.Diagnostics.Stopwatch.GetTimestamp() - System.Diagnostics.Stopwatch.Frequency / 20;
+        recorder.Refused(new DefaultHttpContext(), Refusal.Unauthorized("no token"), Route, started);
+        recorder.Refused(new DefaultHttpContext(), Refusal.NotFound("nothing here"), null, started);
         recorder.Flush();
         Assert.True(recorder.Batches.TryRead(out var batch));
         Assert.Equal(["401", "404"], batch!.Connections.Select(c => c.Result).Order().ToArray());
+        Assert.All(batch.Connections, c => Assert.InRange(c.HandshakeMs, 50, 60_000));
         Assert.Equal(1, batch.Minutes.Single(m => m.ApiId == Route.ApiId).Refused);
         Assert.Equal(1, batch.Minutes.Single(m => m.ApiId == Guid.Empty).Refused);
     }

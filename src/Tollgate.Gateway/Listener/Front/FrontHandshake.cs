@@ -274,14 +274,30 @@ internal sealed unsafe class FrontHandshake : ILoopSocketOwner, IHttpUpgradeFeat
             handled = Task.FromException(e);
         }
         if (handled.IsCompleted)
+        {
+            OnHandled(handled);
+            return;
+        }
+        // One delegate, run where the handler ends (on this loop, unless a check called out): no continuation task.
+        _handling = handled;
+        handled.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(AfterHandler);
+    }
+
+    private Task? _handling;
+
+    private void AfterHandler()
+    {
+        var handled = _handling!;
+        _handling = null;
+        if (RelayLoop.Current == _loop)
             OnHandled(handled);
         else
-            handled.ContinueWith(static (task, state) =>
-            {
-                var self = (FrontHandshake)state!;
-                self._loop.RunOrPost(() => self.OnHandled(task));
-            }, this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            PostOnHandled(handled);
     }
+
+    // The lambdas that capture live in methods of their own: C# makes a method's closure object when the method starts,
+    // so one beside the usual path would cost an allocation on every handshake.
+    private void PostOnHandled(Task handled) => _loop.Post(() => OnHandled(handled));
 
     private void OnHandled(Task handled)
     {
@@ -389,14 +405,21 @@ internal sealed unsafe class FrontHandshake : ILoopSocketOwner, IHttpUpgradeFeat
         // Completed on the loop's thread with inline continuations: the handler starts the relay right there.
         var upgrade = new TaskCompletionSource<Stream>();
         _upgrade = upgrade;
-        _loop.RunOrPost(() =>
-        {
-            if (_state == State.Done)
-                upgrade.TrySetException(new IOException("The client went away during the handshake."));
-            else
-                StartSend(bytes, After.Upgraded);
-        });
+        if (RelayLoop.Current == _loop)
+            SendSwitchingProtocols(bytes, upgrade); // the usual case: nothing to post
+        else
+            PostSwitchingProtocols(bytes, upgrade);
         return upgrade.Task;
+    }
+
+    private void PostSwitchingProtocols(byte[] bytes, TaskCompletionSource<Stream> upgrade) => _loop.Post(() => SendSwitchingProtocols(bytes, upgrade));
+
+    private void SendSwitchingProtocols(byte[] bytes, TaskCompletionSource<Stream> upgrade)
+    {
+        if (_state == State.Done)
+            upgrade.TrySetException(new IOException("The client went away during the handshake."));
+        else
+            StartSend(bytes, After.Upgraded);
     }
 
     /// <summary>The 101 is out: the client's socket (and any bytes it sent early) go to the relay, which takes this slot.</summary>
@@ -406,7 +429,7 @@ internal sealed unsafe class FrontHandshake : ILoopSocketOwner, IHttpUpgradeFeat
         ReturnBuffer();
         var (loop, slot, fd, backend) = (_loop, _slot, _fd, _backend);
         var backendFd = backend?.HandedFd ?? -1;
-        var front = new FrontSlot(loop, slot, backendFd, () => loop.RunOrPost(() => loop.Unregister(slot, fd, backendFd)))
+        var front = new FrontSlot(loop, slot, fd, backendFd)
         {
             ClientEdgeMissed = _clientEdgeMissed || !_clientDrained,
             BackendEdgeMissed = _backendEdgeMissed || backend is null || !backend.Drained,
@@ -436,25 +459,36 @@ internal sealed unsafe class FrontHandshake : ILoopSocketOwner, IHttpUpgradeFeat
         var host = endpoint.IdnHost;
         return _front.Addresses.TryGet(host, out var addresses)
             ? Dial(host, addresses, port, head, connectTimeout, ct)
-            : _front.Addresses.ResolveThenAsync(host, port, connectTimeout, ct, (found, left) => Dial(host, found, port, head, left, ct));
+            : ResolveThenDial(host, port, head, connectTimeout, ct);
     }
+
+    private Task<BackendHandshakeResult> ResolveThenDial(string host, int port, byte[] head, TimeSpan connectTimeout, CancellationToken ct) =>
+        _front.Addresses.ResolveThenAsync(host, port, connectTimeout, ct, (found, left) => Dial(host, found, port, head, left, ct));
 
     private Task<BackendHandshakeResult> Dial(string host, IPAddress[] addresses, int port, byte[] head, TimeSpan connectTimeout, CancellationToken ct)
     {
         var backend = new FrontBackend(_loop, _slot, _front.FallbackDialer.Options.MaxResponseHeaderBytes);
-        _loop.RunOrPost(() =>
-        {
-            if (_state != State.Handling || ct.IsCancellationRequested)
-            {
-                backend.Cancel(ct);
-                return;
-            }
-            _backend = backend;
-            backend.Start(host, addresses, port, head, connectTimeout);
-            if (backend.Pending)
-                _loop.Schedule(_ticket, backend.Deadline);
-        });
+        if (RelayLoop.Current == _loop)
+            StartBackend(backend, host, addresses, port, head, connectTimeout, ct); // the usual case: nothing to post
+        else
+            PostStartBackend(backend, host, addresses, port, head, connectTimeout, ct);
         return backend.Result;
+    }
+
+    private void PostStartBackend(FrontBackend backend, string host, IPAddress[] addresses, int port, byte[] head, TimeSpan connectTimeout, CancellationToken ct) =>
+        _loop.Post(() => StartBackend(backend, host, addresses, port, head, connectTimeout, ct));
+
+    private void StartBackend(FrontBackend backend, string host, IPAddress[] addresses, int port, byte[] head, TimeSpan connectTimeout, CancellationToken ct)
+    {
+        if (_state != State.Handling || ct.IsCancellationRequested)
+        {
+            backend.Cancel(ct);
+            return;
+        }
+        _backend = backend;
+        backend.Start(host, addresses, port, head, connectTimeout);
+        if (backend.Pending)
+            _loop.Schedule(_ticket, backend.Deadline);
     }
 
     // ------------------------------------------------------------------ end

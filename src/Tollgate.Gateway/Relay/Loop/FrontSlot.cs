@@ -9,14 +9,14 @@ namespace Tollgate.Gateway.Relay.Loop;
 /// slot and notes here each readiness it sees on it; the relay reads these on the loop's thread when it adopts the slot,
 /// so no edge is lost in between.
 /// </remarks>
-internal sealed class FrontSlot(RelayLoop loop, int slot, int backendFd, Action release)
+internal sealed class FrontSlot(RelayLoop loop, int slot, int clientFd, int backendFd)
 {
     public RelayLoop Loop => loop;
     public int Slot => slot;
     public int BackendFd => backendFd;
 
     /// <summary>Takes the sockets out of the slot when the stream relay, not the loop, relays them (a wss:// backend).</summary>
-    public void Release() => release();
+    public void Release() => loop.RunOrPost(() => loop.Unregister(slot, clientFd, backendFd));
 
     /// <summary>The client's socket may hold bytes the front did not read: the relay must try a read first.</summary>
     public bool ClientEdgeMissed { get; set; }
