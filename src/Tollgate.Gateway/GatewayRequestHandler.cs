@@ -73,108 +73,89 @@ internal sealed class GatewayRequestHandler(
                 $"This address already has {options.MaxConnectionsPerClient} open connections: close some before opening more."), match.Route, started);
             return;
         }
-        var relayed = false;
-        try
-        {
-            // Handed over, not kept: this method's state lives as long as the connection (see ConnectAndRelayAsync).
-            var handedOver = credentials;
-            credentials = null!;
-            relayed = await ConnectAndRelayAsync(http, upgrade, snapshot, match, handedOver, identity!, endpoint!, backendHeaders, started, clientAddress);
-        }
-        finally
-        {
-            // Once relayed, the end of the connection gives the address's slot back (EndAsync).
-            if (!relayed)
-                connections.ReleaseClient(clientAddress, options.MaxConnectionsPerClient);
-        }
-    }
-
-    /// <summary>True once the relay runs: from then on <see cref="EndAsync"/> owns the connection's slots and records.</summary>
-    private async Task<bool> ConnectAndRelayAsync(HttpContext http, IHttpUpgradeFeature upgrade, GatewaySnapshot snapshot, RouteMatch match, Credentials credentials,
-        ConnectionIdentity identity, Uri endpoint, IReadOnlyList<KeyValuePair<string, string>> backendHeaders, long started, System.Net.IPAddress? clientAddress)
-    {
+        // The rest of the handshake stays in this method: one state machine per connection, not one per step.
         var authMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-        // Connection limits and spent quotas answer 429 before the backend is even called.
-        var connectionId = connections.NextId();
-        var (throttle, throttled) = throttling.Open(snapshot, match.Route, identity, connectionId);
-        if (throttled is not null)
-        {
-            await RefuseAsync(http, throttled, match.Route, started);
-            return false;
-        }
+        ConnectionThrottle? throttle = null;
         var relayed = false;
         try
         {
-            relayed = await UpgradeAndRelayAsync(http, upgrade, snapshot, match, credentials, identity, endpoint, backendHeaders, started, clientAddress,
-                connectionId, throttle!, authMs);
-            return relayed;
+            // Connection limits and spent quotas answer 429 before the backend is even called.
+            var connectionId = connections.NextId();
+            (throttle, var throttled) = throttling.Open(snapshot, match.Route, identity!, connectionId);
+            if (throttled is not null)
+            {
+                await RefuseAsync(http, throttled, match.Route, started);
+                return;
+            }
+            var request = BackendRequestFactory.Create(http, match.Route, endpoint!, match.Rest, credentials, identity!, backendHeaders,
+                callerTokens.Issue(match.Route, identity!));
+            // The socket-loop front connects ws:// backends on its own thread; any other request uses .NET's sockets.
+            var dialer = http.Features.Get<IBackendDialer>() ?? backends;
+            var backend = await dialer.ConnectAsync(request, options.BackendConnectTimeout, http.RequestAborted);
+            var backendMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds - authMs;
+            if (backend.Outcome != BackendOutcome.Upgraded)
+            {
+                logger.LogWarning("Backend of {Api} at {Endpoint} did not upgrade: {Outcome} {Error}", match.Route.Label, endpoint!.GetLeftPart(UriPartial.Authority), backend.Outcome, backend.Error);
+                await RefuseAsync(http, backend.Outcome == BackendOutcome.TimedOut
+                    ? Refusal.GatewayTimeout($"The backend of {match.Route.Label} did not answer in time.")
+                    : Refusal.BadGateway(backend.Outcome == BackendOutcome.Refused
+                        ? $"The backend of {match.Route.Label} refused the WebSocket handshake (HTTP {backend.StatusCode})."
+                        : $"The backend of {match.Route.Label} is unreachable."), match.Route, started);
+                return;
+            }
+
+            Stream client;
+            try
+            {
+                CopyUpgradeHeaders(backend, credentials, http.Response);
+                client = await upgrade.UpgradeAsync();
+            }
+            catch
+            {
+                await backend.Stream!.DisposeAsync();
+                throw;
+            }
+            var handshakeMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            var ending = StartRelay(http, client, backend, match, identity!, throttle!, connectionId, clientAddress, handshakeMs, authMs, backendMs, started);
+            relayed = true; // from here EndAsync owns the connection's slots and records
+            // A client socket the gateway's transport handed over lives on without the request: this method ends now, and
+            // the handshake's state (HTTP context, features, transport pipes) goes with it. Otherwise it waits for the
+            // connection's end, holding only what the relay needs: the handshake's state is let go first.
+            if (client is ISocketSource)
+                return;
+            credentials = null!;
+            request = null!;
+            backend = null!;
+            backendHeaders = null!;
+            client = null!;
+            await ending;
         }
         finally
         {
             if (!relayed)
-                throttle!.Dispose(); // releases the connection slots taken above
+            {
+                throttle?.Dispose(); // the connection slots taken above
+                connections.ReleaseClient(clientAddress, options.MaxConnectionsPerClient);
+            }
         }
     }
 
-    private async Task<bool> UpgradeAndRelayAsync(HttpContext http, IHttpUpgradeFeature upgrade, GatewaySnapshot snapshot, RouteMatch match, Credentials credentials,
-        ConnectionIdentity identity, Uri endpoint, IReadOnlyList<KeyValuePair<string, string>> backendHeaders, long started, System.Net.IPAddress? clientAddress,
-        long connectionId, ConnectionThrottle throttle, double authMs)
+    /// <summary>The relay between the upgraded client and the backend, registered and recorded; returns its end (<see cref="EndAsync"/>).</summary>
+    private Task StartRelay(HttpContext http, Stream client, BackendHandshakeResult backend, RouteMatch match, ConnectionIdentity identity,
+        ConnectionThrottle throttle, long connectionId, System.Net.IPAddress? clientAddress, double handshakeMs, double authMs, double backendMs, long started)
     {
-        var request = BackendRequestFactory.Create(http, match.Route, endpoint, match.Rest, credentials, identity, backendHeaders,
-            callerTokens.Issue(match.Route, identity));
-        // The socket-loop front connects ws:// backends on its own thread; any other request uses .NET's sockets.
-        var dialer = http.Features.Get<IBackendDialer>() ?? backends;
-        var backend = await dialer.ConnectAsync(request, options.BackendConnectTimeout, http.RequestAborted);
-        var backendMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds - authMs;
-        if (backend.Outcome != BackendOutcome.Upgraded)
-        {
-            logger.LogWarning("Backend of {Api} at {Endpoint} did not upgrade: {Outcome} {Error}", match.Route.Label, endpoint.GetLeftPart(UriPartial.Authority), backend.Outcome, backend.Error);
-            await RefuseAsync(http, backend.Outcome == BackendOutcome.TimedOut
-                ? Refusal.GatewayTimeout($"The backend of {match.Route.Label} did not answer in time.")
-                : Refusal.BadGateway(backend.Outcome == BackendOutcome.Refused
-                    ? $"The backend of {match.Route.Label} refused the WebSocket handshake (HTTP {backend.StatusCode})."
-                    : $"The backend of {match.Route.Label} is unreachable."), match.Route, started);
-            return false;
-        }
-
-        Stream client;
-        try
-        {
-            CopyUpgradeHeaders(backend, credentials, http.Response);
-            client = await upgrade.UpgradeAsync();
-        }
-        catch
-        {
-            await backend.Stream!.DisposeAsync();
-            throw;
-        }
-        var handshakeMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-        var backendStream = backend.Stream!;
-        var backendLeftover = backend.Leftover;
-        // The handshake's state (token text, header lists) is not needed while the connection lives: let it go, so an
-        // idle connection costs only its relay. These are fields of this method's state machine until it ends.
-        credentials = null!;
-        request = null!;
-        backend = null!;
-        backendHeaders = null!;
-
         var counters = new RelayCounters();
         // From here the relay owns both streams and disposes them when the connection ends.
         // Not RequestAborted: Kestrel trips it as soon as the client drops, before the relay could tell the backend (1001).
-        var relay = WebSocketRelay.Start(client, backendStream, backendLeftover, RelayOptionsFor(match.Route), counters,
-            upstreamGate: throttle!.Upstream, downstreamGate: throttle.Downstream);
+        var relay = WebSocketRelay.Start(client, backend.Stream!, backend.Leftover, RelayOptionsFor(match.Route), counters,
+            upstreamGate: throttle.Upstream, downstreamGate: throttle.Downstream);
         var live = new LiveConnection(connectionId, match.Route, identity, DateTime.UtcNow, relay, throttle);
         connections.Add(live);
         var track = analytics.Opened(live, http, handshakeMs, authMs, backendMs);
         // A check against the newest snapshot closes the gap between our snapshot and registration.
         if (HandshakeValidator.WhyNoLongerAllowed(snapshots.Current, match.Route, identity) is { } why)
             live.Close(LiveConnectionRegistry.PolicyViolation, why);
-        var ending = EndAsync(relay, live, track, throttle, clientAddress, handshakeMs, started);
-        // A client socket the gateway's transport handed over lives on without the request: let the handshake's state
-        // (HTTP context, features, transport pipes) go now, so an idle connection costs only its relay and records.
-        if (client is not ISocketSource)
-            await ending;
-        return true;
+        return EndAsync(relay, live, track, throttle, clientAddress, handshakeMs, started);
     }
 
     /// <summary>When the relay is over: the registry, analytics, the access log, and the slots the connection held.</summary>
