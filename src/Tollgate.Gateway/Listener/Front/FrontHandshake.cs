@@ -401,7 +401,8 @@ internal sealed unsafe class FrontHandshake : ILoopSocketOwner, IHttpUpgradeFeat
             throw new InvalidOperationException("This request cannot be upgraded.");
         _upgradeStarted = true;
         var bytes = UpgradeFeature.SwitchingProtocols(context.Http.Response);
-        UpgradeFeature.ReleaseHandshakeState(context.Request, context.Response, _head!);
+        // No ReleaseHandshakeState: the handler ends when the relay starts (a loop socket), and the hand-over drops the
+        // context, the head and their headers at once.
         // Completed on the loop's thread with inline continuations: the handler starts the relay right there.
         var upgrade = new TaskCompletionSource<Stream>();
         _upgrade = upgrade;
