@@ -289,15 +289,8 @@ internal sealed unsafe class FrontHandshake : ILoopSocketOwner, IHttpUpgradeFeat
     {
         var handled = _handling!;
         _handling = null;
-        if (RelayLoop.Current == _loop)
-            OnHandled(handled);
-        else
-            PostOnHandled(handled);
+        _loop.RunOrPost(static s => s.Self.OnHandled(s.Handled), (Self: this, Handled: handled));
     }
-
-    // The lambdas that capture live in methods of their own: C# makes a method's closure object when the method starts,
-    // so one beside the usual path would cost an allocation on every handshake.
-    private void PostOnHandled(Task handled) => _loop.Post(() => OnHandled(handled));
 
     private void OnHandled(Task handled)
     {
@@ -406,14 +399,9 @@ internal sealed unsafe class FrontHandshake : ILoopSocketOwner, IHttpUpgradeFeat
         // Completed on the loop's thread with inline continuations: the handler starts the relay right there.
         var upgrade = new TaskCompletionSource<Stream>();
         _upgrade = upgrade;
-        if (RelayLoop.Current == _loop)
-            SendSwitchingProtocols(bytes, upgrade); // the usual case: nothing to post
-        else
-            PostSwitchingProtocols(bytes, upgrade);
+        _loop.RunOrPost(static s => s.Self.SendSwitchingProtocols(s.Bytes, s.Upgrade), (Self: this, Bytes: bytes, Upgrade: upgrade));
         return upgrade.Task;
     }
-
-    private void PostSwitchingProtocols(byte[] bytes, TaskCompletionSource<Stream> upgrade) => _loop.Post(() => SendSwitchingProtocols(bytes, upgrade));
 
     private void SendSwitchingProtocols(byte[] bytes, TaskCompletionSource<Stream> upgrade)
     {
@@ -469,15 +457,10 @@ internal sealed unsafe class FrontHandshake : ILoopSocketOwner, IHttpUpgradeFeat
     private Task<BackendHandshakeResult> Dial(string host, IPAddress[] addresses, int port, byte[] head, TimeSpan connectTimeout, CancellationToken ct)
     {
         var backend = new FrontBackend(_loop, _slot, _front.FallbackDialer.Options.MaxResponseHeaderBytes);
-        if (RelayLoop.Current == _loop)
-            StartBackend(backend, host, addresses, port, head, connectTimeout, ct); // the usual case: nothing to post
-        else
-            PostStartBackend(backend, host, addresses, port, head, connectTimeout, ct);
+        _loop.RunOrPost(static s => s.Self.StartBackend(s.Backend, s.Host, s.Addresses, s.Port, s.Head, s.ConnectTimeout, s.Ct),
+            (Self: this, Backend: backend, Host: host, Addresses: addresses, Port: port, Head: head, ConnectTimeout: connectTimeout, Ct: ct));
         return backend.Result;
     }
-
-    private void PostStartBackend(FrontBackend backend, string host, IPAddress[] addresses, int port, byte[] head, TimeSpan connectTimeout, CancellationToken ct) =>
-        _loop.Post(() => StartBackend(backend, host, addresses, port, head, connectTimeout, ct));
 
     private void StartBackend(FrontBackend backend, string host, IPAddress[] addresses, int port, byte[] head, TimeSpan connectTimeout, CancellationToken ct)
     {

@@ -62,6 +62,21 @@ internal sealed unsafe class RelayLoop
             Post(command);
     }
 
+    /// <summary>
+    /// As <see cref="RunOrPost(Action)"/>, with the command's state passed instead of captured: called on the loop's thread
+    /// with a static lambda, it allocates nothing (a capturing lambda makes its closure object even when it runs at once).
+    /// </summary>
+    public void RunOrPost<TState>(Action<TState> command, TState state)
+    {
+        if (t_current == this)
+            command(state);
+        else
+            PostWithState(command, state);
+    }
+
+    // Apart, so the closure is made only when the command is posted.
+    private void PostWithState<TState>(Action<TState> command, TState state) => Post(() => command(state));
+
     /// <summary>Runs <paramref name="command"/> on the loop's thread, soon.</summary>
     public void Post(Action command)
     {

@@ -54,10 +54,7 @@ internal static class RelayLoops
         {
             var backendInSlot = front.BackendFd == backend.Fd;
             var adopted = new LoopRelayConnection(front.Loop, client, backend, backendLeftover, options, counters, upstreamGate, downstreamGate);
-            if (RelayLoop.Current == front.Loop)
-                adopted.Adopt(front, backendInSlot); // the usual case: no closure
-            else
-                PostAdopt(adopted, front, backendInSlot);
+            front.Loop.RunOrPost(static s => s.Adopted.Adopt(s.Front, s.BackendInSlot), (Adopted: adopted, Front: front, BackendInSlot: backendInSlot));
             return adopted;
         }
         var loop = loops[(int)((uint)Interlocked.Increment(ref s_next) % (uint)loops.Length)];
@@ -67,8 +64,4 @@ internal static class RelayLoops
         loop.Post(connection.Attach);
         return connection;
     }
-
-    // Apart, so the closure is made only when it is posted (C# makes a method's closure object when the method starts).
-    private static void PostAdopt(LoopRelayConnection adopted, FrontSlot front, bool backendInSlot) =>
-        front.Loop.Post(() => adopted.Adopt(front, backendInSlot));
 }
