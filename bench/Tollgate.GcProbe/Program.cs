@@ -6,6 +6,8 @@
 //       WORKERS (16) clients connect, echo 64 B and close in a loop, as the harness's connect scenario does; each
 //       connection's start and end are matched against the server's GC pauses (same monotonic clock), to tell how
 //       much of the tail the pauses make. PID 0 measures the clients only (for nginx).
+//   dotnet run -c Release -- phases URL TOKEN SECONDS OUT [WORKERS]
+//       the same clients, each connection's phases written to OUT (see PhaseClient.cs; tail-attribution.py reads it)
 #pragma warning disable CS0618 // TimeStampQPC: the raw monotonic clock, the one Stopwatch reads, is what the matching needs
 using System.Diagnostics;
 using System.Diagnostics.Tracing;
@@ -14,11 +16,13 @@ using Microsoft.Diagnostics.NETCore.Client;
 using Microsoft.Diagnostics.Tracing;
 using Microsoft.Diagnostics.Tracing.Parsers;
 
-if (args.Length < 3 || args[0] is not ("alloc" or "pauses"))
+if (args.Length < 3 || args[0] is not ("alloc" or "pauses" or "phases"))
 {
-    Console.Error.WriteLine("usage: alloc PID SECONDS | pauses PID URL TOKEN SECONDS [WORKERS]");
+    Console.Error.WriteLine("usage: alloc PID SECONDS | pauses PID URL TOKEN SECONDS [WORKERS] | phases URL TOKEN SECONDS OUT [WORKERS]");
     return 2;
 }
+if (args[0] == "phases")
+    return await PhaseClient.RunAsync(new Uri(args[1]), args[2], double.Parse(args[3]), args[4], args.Length > 5 ? int.Parse(args[5]) : 16);
 var pid = int.Parse(args[1]);
 var pauses = new List<(long Start, long End, int Gen)>();
 var allocated = new Dictionary<string, long>();
@@ -36,6 +40,9 @@ if (pid > 0)
     source.Clr.GCStart += e => gen = e.Depth;
     source.Clr.GCSuspendEEStart += e => suspendedAt = e.TimeStampQPC;
     source.Clr.GCRestartEEStop += e => { lock (pauses) pauses.Add((suspendedAt, e.TimeStampQPC, gen)); };
+    if (Environment.GetEnvironmentVariable("GCPROBE_HEAPSTATS") == "1")
+        source.Clr.GCHeapStats += e => Console.WriteLine(
+            $"gc gen{gen} promoted0 {e.TotalPromotedSize0 / 1024} KB promoted1 {e.TotalPromotedSize1 / 1024} KB gen0 {e.GenerationSize0 / 1024} KB gen1 {e.GenerationSize1 / 1024} KB gen2 {e.GenerationSize2 / 1048576} MB loh {e.GenerationSize3 / 1048576} MB finalization-promoted {e.FinalizationPromotedCount} pinned {e.PinnedObjectCount} handles {e.GCHandleCount} sinkblocks {e.SinkBlockCount}");
     source.Clr.GCAllocationTick += e => { lock (allocated) allocated[e.TypeName] = allocated.GetValueOrDefault(e.TypeName) + e.AllocationAmount64; };
     processing = Task.Run(source.Process);
     await Task.Delay(500); // the session is live before the measured window

@@ -41,6 +41,34 @@ public sealed class LoopTimerTicketTests
         GC.KeepAlive(ticket);
     }
 
+    [Fact]
+    public async Task An_idle_loop_sleeps_through_the_due_times_of_detached_tickets_and_still_wakes_for_a_live_one()
+    {
+        // A loop of its own: the shared loops carry other tests' traffic, which would blur the count of wake-ups.
+        var loop = new RelayLoop(90);
+        await RunOnAsync(loop, () => { });
+        var live = new CountingOwner();
+        await RunOnAsync(loop, () =>
+        {
+            // A burst of handshakes leaves a detached time-out each, due a millisecond apart from 200 ms on.
+            var start = RelayLoop.After(TimeSpan.FromMilliseconds(200));
+            for (var i = 0; i < 1000; i++)
+            {
+                var ticket = new TimerTicket(new IdleOwner());
+                loop.Schedule(ticket, start + i * System.Diagnostics.Stopwatch.Frequency / 1000);
+                ticket.Detach();
+            }
+            loop.Schedule(new TimerTicket(live), start + 500 * System.Diagnostics.Stopwatch.Frequency / 1000);
+        });
+        var before = loop.WakeUps;
+        await Task.Delay(TimeSpan.FromMilliseconds(1500));
+        var wakeUps = loop.WakeUps - before;
+
+        Assert.Equal(1, live.Fired); // the live entry behind 500 detached ones still fires
+        // Before detached entries were dropped, the loop woke for each as it came due: about a thousand times here.
+        Assert.True(wakeUps < 20, $"the idle loop woke {wakeUps} times in 1.5 s");
+    }
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static async Task<(WeakReference Owner, TimerTicket Ticket)> ScheduleFarAwayAsync(RelayLoop loop)
     {
@@ -59,6 +87,21 @@ public sealed class LoopTimerTicketTests
             done.SetResult();
         });
         return done.Task.WaitAsync(TimeSpan.FromSeconds(15));
+    }
+
+    private sealed class CountingOwner : ILoopSocketOwner
+    {
+        public int Fired;
+
+        public void OnEvents(int side, uint events)
+        {
+        }
+
+        public void OnTimer(long due, long now) => Interlocked.Increment(ref Fired);
+
+        public void Fail(Exception e)
+        {
+        }
     }
 
     private sealed class IdleOwner : ILoopSocketOwner

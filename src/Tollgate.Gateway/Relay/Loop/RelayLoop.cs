@@ -28,6 +28,7 @@ internal sealed unsafe class RelayLoop
     private int _occupied; // slots in use; written on the loop's thread only
     private int _incoming;
     private readonly PriorityQueue<TimerTicket, long> _timers = new();
+    private long _wakeUps;
     private readonly List<(int Fd, Action Accept)?> _listeners = [];
     private readonly Stack<byte[]> _buffers = new();
 
@@ -45,6 +46,9 @@ internal sealed unsafe class RelayLoop
         var thread = new Thread(Run) { IsBackground = true, Name = $"tg-relay-{index}" };
         thread.Start();
     }
+
+    /// <summary>Returns from epoll_wait so far (read from any thread: for tests and diagnostics).</summary>
+    public long WakeUps => Volatile.Read(ref _wakeUps);
 
     /// <summary>The loop's own descriptors (never touched by <see cref="ForeignEpollRegistrations"/>).</summary>
     public int EpollFd => _epfd;
@@ -237,14 +241,9 @@ internal sealed unsafe class RelayLoop
         var events = (LinuxSockets.EpollEvent*)NativeMemory.Alloc(MaxEvents, (nuint)sizeof(LinuxSockets.EpollEvent));
         while (true)
         {
-            int timeout = -1;
-            if (_timers.TryPeek(out _, out var due))
-            {
-                // Rounded up: a timer less than a millisecond away must not turn the wait into a spin.
-                var left = due - Stopwatch.GetTimestamp();
-                timeout = left <= 0 ? 0 : (int)Math.Min((left * 1000 + Stopwatch.Frequency - 1) / Stopwatch.Frequency, int.MaxValue);
-            }
+            int timeout = WaitMilliseconds();
             int n = LinuxSockets.epoll_wait(_epfd, events, MaxEvents, timeout);
+            _wakeUps++;
             if (n < 0)
             {
                 if (LinuxSockets.Errno == LinuxSockets.EINTR)
@@ -281,6 +280,27 @@ internal sealed unsafe class RelayLoop
                 _freeSlots.Push(slot);
             _freeLater.Clear();
         }
+    }
+
+    /// <summary>
+    /// How long epoll_wait may sleep: until the first ticket whose owner still wants it. Tickets of ended owners are dropped
+    /// here, not when they come due, so an idle loop does not wake once a millisecond for ten seconds after a burst of
+    /// handshakes (each leaves a detached head time-out behind), and the tickets die young instead of aging into gen 2.
+    /// </summary>
+    private int WaitMilliseconds()
+    {
+        while (_timers.TryPeek(out var ticket, out var due))
+        {
+            if (ticket.Owner is null)
+            {
+                _timers.Dequeue();
+                continue;
+            }
+            // Rounded up: a timer less than a millisecond away must not turn the wait into a spin.
+            var left = due - Stopwatch.GetTimestamp();
+            return left <= 0 ? 0 : (int)Math.Min((left * 1000 + Stopwatch.Frequency - 1) / Stopwatch.Frequency, int.MaxValue);
+        }
+        return -1;
     }
 
     private void RunAccept(int index)
