@@ -176,14 +176,26 @@ public sealed class LoopFrontTests
     }
 
     [Fact]
-    public async Task The_loop_threads_run_under_sched_batch_unless_told_normal()
+    public async Task The_loop_threads_relay_under_sched_batch_unless_told_normal()
     {
-        // What `chrt -p` shows for each tg-relay thread: SCHED_BATCH (3) by default, SCHED_OTHER (0) when told normal.
+        // What `chrt -p` shows for each tg-relay thread: SCHED_BATCH (3) by default, SCHED_OTHER (0) when told normal. By
+        // default a loop holds SCHED_OTHER for a few milliseconds after it starts a handshake, then goes back.
         await using var server = new TollgateServer();
         await server.StartAsync();
         var policies = LoopThreadPolicies(server.ProcessId!.Value);
         Assert.NotEmpty(policies);
         Assert.All(policies, policy => Assert.Equal(3, policy));
+        using (var adaptiveClient = new TollgateClient(server))
+        {
+            var provisioned = await Scenario.ProvisionAsync(server, adaptiveClient, endpoint: $"ws://127.0.0.1:{server.EchoPort}/echo");
+            await GatewayClient.AssertEchoesAsync(provisioned.GatewayUrl, provisioned.Token.AccessToken);
+        }
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while (LoopThreadPolicies(server.ProcessId!.Value).Any(policy => policy != 3))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "a loop thread did not go back to SCHED_BATCH after its handshake");
+            await Task.Delay(20);
+        }
 
         await using var normal = new TollgateServer();
         normal.ExtraEnvironment["TOLLGATE_RELAY_SCHED"] = "normal";

@@ -69,6 +69,7 @@ internal sealed unsafe class FrontHandshake : ILoopSocketOwner, IHttpUpgradeFeat
     /// <summary>On the loop's thread, right after accept.</summary>
     public void Start()
     {
+        _loop.Policy.HandshakeStarting();
         int one = 1; // frames go out as soon as they are written, as with Kestrel's default
         LinuxSockets.setsockopt(_fd, LinuxSockets.IPPROTO_TCP, LinuxSockets.TCP_NODELAY, &one, sizeof(int));
         try

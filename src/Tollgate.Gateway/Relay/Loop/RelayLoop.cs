@@ -43,12 +43,16 @@ internal sealed unsafe class RelayLoop
         var ev = new LinuxSockets.EpollEvent { Events = LinuxSockets.EPOLLIN, Data = WakeToken };
         if (LinuxSockets.epoll_ctl(_epfd, LinuxSockets.EPOLL_CTL_ADD, _wakeFd, &ev) != 0)
             throw new InvalidOperationException($"epoll_ctl failed: {LinuxSockets.Describe(LinuxSockets.Errno)}");
+        Policy = new LoopPolicy(this);
         var thread = new Thread(Run) { IsBackground = true, Name = $"tg-relay-{index}" };
         thread.Start();
     }
 
     /// <summary>Returns from epoll_wait so far (read from any thread: for tests and diagnostics).</summary>
     public long WakeUps => Volatile.Read(ref _wakeUps);
+
+    /// <summary>The loop thread's scheduling policy, switched by handshakes (on the loop's thread only).</summary>
+    public LoopPolicy Policy { get; }
 
     /// <summary>The loop's own descriptors (never touched by <see cref="ForeignEpollRegistrations"/>).</summary>
     public int EpollFd => _epfd;
