@@ -43,7 +43,11 @@ if (pid > 0)
     if (Environment.GetEnvironmentVariable("GCPROBE_HEAPSTATS") == "1")
         source.Clr.GCHeapStats += e => Console.WriteLine(
             $"gc gen{gen} promoted0 {e.TotalPromotedSize0 / 1024} KB promoted1 {e.TotalPromotedSize1 / 1024} KB gen0 {e.GenerationSize0 / 1024} KB gen1 {e.GenerationSize1 / 1024} KB gen2 {e.GenerationSize2 / 1048576} MB loh {e.GenerationSize3 / 1048576} MB finalization-promoted {e.FinalizationPromotedCount} pinned {e.PinnedObjectCount} handles {e.GCHandleCount} sinkblocks {e.SinkBlockCount}");
-    source.Clr.GCAllocationTick += e => { lock (allocated) allocated[e.TypeName] = allocated.GetValueOrDefault(e.TypeName) + e.AllocationAmount64; };
+    source.Clr.GCAllocationTick += e =>
+    {
+        var name = e.AllocationKind == Microsoft.Diagnostics.Tracing.Parsers.Clr.GCAllocationKind.Large ? "(LOH) " + e.TypeName : e.TypeName;
+        lock (allocated) allocated[name] = allocated.GetValueOrDefault(name) + e.AllocationAmount64;
+    };
     processing = Task.Run(source.Process);
     await Task.Delay(500); // the session is live before the measured window
 }

@@ -27,7 +27,7 @@ internal sealed unsafe class RelayLoop
     private readonly List<int> _freeLater = [];
     private int _occupied; // slots in use; written on the loop's thread only
     private int _incoming;
-    private readonly PriorityQueue<TimerTicket, long> _timers = new();
+    private readonly TimerHeap _timers = new();
     private long _wakeUps;
     private readonly List<(int Fd, Action Accept)?> _listeners = [];
     private readonly Stack<byte[]> _buffers = new();
@@ -102,8 +102,29 @@ internal sealed unsafe class RelayLoop
 
     public static long After(TimeSpan delay) => Stopwatch.GetTimestamp() + (long)(delay.TotalSeconds * Stopwatch.Frequency);
 
-    /// <summary>Wakes the ticket's owner (<see cref="ILoopSocketOwner.OnTimer"/>) at <paramref name="due"/> or later, unless it detached the ticket.</summary>
-    public void Schedule(TimerTicket ticket, long due) => _timers.Enqueue(ticket, due);
+    /// <summary>
+    /// Wakes the ticket's owner (<see cref="ILoopSocketOwner.OnTimer"/>) at <paramref name="due"/> or later, unless it
+    /// detaches the ticket first. A ticket has one due time: scheduling it again moves it.
+    /// </summary>
+    public void Schedule(TimerTicket ticket, long due)
+    {
+        if (ticket.Owner is null)
+            return; // detached: its owner ended
+        ticket.Loop = this;
+        _timers.Set(ticket, due);
+    }
+
+    /// <summary>Tickets in the timers (on the loop's thread: for tests).</summary>
+    internal int TimerCount => _timers.Count;
+
+    /// <summary>Takes a detached ticket out of the timers (on this loop's thread, or posted to it).</summary>
+    internal void Cancel(TimerTicket ticket)
+    {
+        if (t_current == this)
+            _timers.Remove(ticket);
+        else
+            Post(() => _timers.Remove(ticket));
+    }
 
     /// <summary>Adds both sockets, edge-triggered for reading and writing at once: no epoll_ctl per back-pressure episode.</summary>
     public int Register(ILoopSocketOwner owner, int clientFd, int backendFd)
@@ -286,25 +307,14 @@ internal sealed unsafe class RelayLoop
         }
     }
 
-    /// <summary>
-    /// How long epoll_wait may sleep: until the first ticket whose owner still wants it. Tickets of ended owners are dropped
-    /// here, not when they come due, so an idle loop does not wake once a millisecond for ten seconds after a burst of
-    /// handshakes (each leaves a detached head time-out behind), and the tickets die young instead of aging into gen 2.
-    /// </summary>
+    /// <summary>How long epoll_wait may sleep: until the first ticket is due (detached tickets have left the heap).</summary>
     private int WaitMilliseconds()
     {
-        while (_timers.TryPeek(out var ticket, out var due))
-        {
-            if (ticket.Owner is null)
-            {
-                _timers.Dequeue();
-                continue;
-            }
-            // Rounded up: a timer less than a millisecond away must not turn the wait into a spin.
-            var left = due - Stopwatch.GetTimestamp();
-            return left <= 0 ? 0 : (int)Math.Min((left * 1000 + Stopwatch.Frequency - 1) / Stopwatch.Frequency, int.MaxValue);
-        }
-        return -1;
+        if (!_timers.TryPeek(out _, out var due))
+            return -1;
+        // Rounded up: a timer less than a millisecond away must not turn the wait into a spin.
+        var left = due - Stopwatch.GetTimestamp();
+        return left <= 0 ? 0 : (int)Math.Min((left * 1000 + Stopwatch.Frequency - 1) / Stopwatch.Frequency, int.MaxValue);
     }
 
     private void RunAccept(int index)
@@ -347,9 +357,9 @@ internal sealed unsafe class RelayLoop
         var now = Stopwatch.GetTimestamp();
         while (_timers.TryPeek(out var ticket, out var due) && due <= now)
         {
-            _timers.Dequeue();
+            _timers.Remove(ticket);
             if (ticket.Owner is not { } owner)
-                continue; // its owner ended
+                continue; // detached from another thread; its removal is posted
             try
             {
                 owner.OnTimer(due, now);

@@ -1,14 +1,24 @@
 namespace Tollgate.Gateway.Relay.Loop;
 
 /// <summary>
-/// What a loop's timer queue holds for an owner. The queue cannot drop an entry before it is due, so an owner that ends
-/// detaches its ticket: only the ticket, not the connection and everything it references, then waits in the queue. (An
-/// entry per connection for a 10 s handshake time-out or a 15 s idle check would otherwise keep thousands of finished
-/// connections alive into gen 2 on a busy gateway.)
+/// An owner's place in its loop's timers (<see cref="TimerHeap"/>): one due time at a time, which scheduling again moves.
+/// An owner that ends detaches its ticket, which takes it out of the heap: nothing, not even the ticket, then waits there
+/// for a time-out that no longer applies.
 /// </summary>
 internal sealed class TimerTicket(ILoopSocketOwner owner)
 {
     public ILoopSocketOwner? Owner { get; private set; } = owner;
 
-    public void Detach() => Owner = null;
+    /// <summary>The loop whose heap the ticket was put in, for <see cref="Detach"/>.</summary>
+    internal RelayLoop? Loop;
+
+    /// <summary>Where the ticket is in its loop's heap, or -1; when it is due. Kept by <see cref="TimerHeap"/>.</summary>
+    internal int HeapIndex = -1;
+    internal long Due;
+
+    public void Detach()
+    {
+        Owner = null;
+        Loop?.Cancel(this);
+    }
 }
