@@ -17,7 +17,6 @@ internal sealed class LoopPolicy : ILoopSocketOwner
     private readonly RelayLoop _loop;
     private readonly TimerTicket _ticket;
     private bool _latency; // under SCHED_OTHER now
-    private bool _timerPending;
     private long _until;
 
     public LoopPolicy(RelayLoop loop)
@@ -37,23 +36,17 @@ internal sealed class LoopPolicy : ILoopSocketOwner
             LoopScheduling.Set(LoopScheduling.SCHED_OTHER);
             _latency = true;
         }
-        if (!_timerPending)
-        {
-            _loop.Schedule(_ticket, _until);
-            _timerPending = true;
-        }
+        if (!_ticket.Scheduled)
+            _loop.Schedule(_ticket, _until); // not moved per handshake: OnTimer looks at _until
     }
 
     public void OnTimer(long due, long now)
     {
-        _timerPending = false;
         if (!_latency)
             return;
         if (now < _until)
         {
-            // Handshakes started meanwhile: one entry for the latest, not one per handshake.
-            _loop.Schedule(_ticket, _until);
-            _timerPending = true;
+            _loop.Schedule(_ticket, _until); // handshakes started meanwhile
             return;
         }
         LoopScheduling.Set(LoopScheduling.SCHED_BATCH);

@@ -194,7 +194,7 @@ internal sealed class LoopRelayConnection : IRelayConnection, ILoopSocketOwner
         Drive();
     }
 
-    /// <summary>One queue entry per connection at a time: an earlier need replaces it, a later one waits for it (OnTimer re-arms).</summary>
+    /// <summary>The ticket is due at the earliest need: an earlier one moves it, a later one waits for it (OnTimer re-arms).</summary>
     private void WakeAt(long due)
     {
         if (_finished || (_timerAt != 0 && _timerAt <= due))
@@ -205,8 +205,8 @@ internal sealed class LoopRelayConnection : IRelayConnection, ILoopSocketOwner
 
     public void OnTimer(long due, long now)
     {
-        if (_finished || due != _timerAt)
-            return; // finished, or an entry an earlier one replaced
+        if (_finished)
+            return;
         _timerAt = 0;
         if (_closing && now >= _closeDeadline)
         {

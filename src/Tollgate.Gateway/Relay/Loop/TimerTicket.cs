@@ -16,6 +16,9 @@ internal sealed class TimerTicket(ILoopSocketOwner owner)
     internal int HeapIndex = -1;
     internal long Due;
 
+    /// <summary>In its loop's heap now (scheduled, not yet due, not detached).</summary>
+    public bool Scheduled => HeapIndex >= 0;
+
     public void Detach()
     {
         Owner = null;
