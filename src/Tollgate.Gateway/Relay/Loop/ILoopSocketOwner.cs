@@ -9,7 +9,7 @@ internal interface ILoopSocketOwner
     /// <summary>Readiness of the slot's client (side 0) or backend (side 1) socket.</summary>
     void OnEvents(int side, uint events);
 
-    /// <summary>An entry the owner put in the loop's timer queue is due (it may be one the owner no longer wants).</summary>
+    /// <summary>The owner's ticket is due in the loop's timers (the owner may no longer need the wake-up: it checks its own deadlines).</summary>
     void OnTimer(long due, long now);
 
     /// <summary>An unexpected exception in the owner's code: drop its sockets and report.</summary>

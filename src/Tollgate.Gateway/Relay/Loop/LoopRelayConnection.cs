@@ -81,7 +81,7 @@ internal sealed class LoopRelayConnection : IRelayConnection, ILoopSocketOwner
 
     public Task<RelayResult> Completion => _completion.Task;
 
-    /// <summary>Its entry in the loop's timer queue no longer holds it (true once it finished).</summary>
+    /// <summary>Its ticket has left the loop's timers and no longer holds it (true once it finished).</summary>
     internal bool TimerReleased => _ticket.Owner is null;
 
     // ---------------------------------------------------------------- from any thread
