@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using Tollgate.Gateway.Relay;
 using Tollgate.Gateway.Relay.Loop;
+using Tollgate.Gateway.Tests.Relay;
 
 namespace Tollgate.Gateway.Tests;
 
@@ -31,7 +32,7 @@ public sealed class LoopTimerTicketTests
     {
         var loop = RelayLoops.All[0];
         var (owner, ticket) = await ScheduleFarAwayAsync(loop);
-        await RunOnAsync(loop, ticket.Detach);
+        await OnLoop.RunAsync(loop, ticket.Detach);
         for (var i = 0; i < 3 && owner.IsAlive; i++)
         {
             GC.Collect();
@@ -46,9 +47,9 @@ public sealed class LoopTimerTicketTests
     {
         // A loop of its own: the shared loops carry other tests' traffic, which would blur the count of wake-ups.
         var loop = new RelayLoop(90);
-        await RunOnAsync(loop, () => { });
+        await OnLoop.RunAsync(loop, () => { });
         var live = new CountingOwner();
-        await RunOnAsync(loop, () =>
+        await OnLoop.RunAsync(loop, () =>
         {
             // A burst of handshakes leaves a detached time-out each, due a millisecond apart from 200 ms on.
             var start = RelayLoop.After(TimeSpan.FromMilliseconds(200));
@@ -75,26 +76,8 @@ public sealed class LoopTimerTicketTests
     {
         var owner = new IdleOwner();
         var ticket = new TimerTicket(owner);
-        await RunOnAsync(loop, () => loop.Schedule(ticket, RelayLoop.After(TimeSpan.FromHours(1))));
+        await OnLoop.RunAsync(loop, () => loop.Schedule(ticket, RelayLoop.After(TimeSpan.FromHours(1))));
         return (new WeakReference(owner), ticket);
-    }
-
-    private static Task RunOnAsync(RelayLoop loop, Action action)
-    {
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        loop.Post(() =>
-        {
-            try
-            {
-                action();
-                done.SetResult();
-            }
-            catch (Exception e)
-            {
-                done.SetException(e); // an assertion made on the loop fails the test, not the loop
-            }
-        });
-        return done.Task.WaitAsync(TimeSpan.FromSeconds(15));
     }
 
     private sealed class CountingOwner : ILoopSocketOwner

@@ -15,9 +15,9 @@ public sealed class LoopSchedulingTests
         Assert.Equal(LoopSchedulingMode.Adaptive, LoopScheduling.Mode); // the test process does not set TOLLGATE_RELAY_SCHED
         // A loop of its own: the shared loops may be starting other tests' handshakes.
         var loop = new RelayLoop(92);
-        Assert.True(await OnLoopAsync(loop, LoopScheduling.CurrentThreadIsBatch), "a new loop thread is not SCHED_BATCH");
+        Assert.True(await OnLoop.RunAsync(loop, LoopScheduling.CurrentThreadIsBatch), "a new loop thread is not SCHED_BATCH");
 
-        Assert.False(await OnLoopAsync(loop, () =>
+        Assert.False(await OnLoop.RunAsync(loop, () =>
         {
             loop.Policy.HandshakeStarting();
             return LoopScheduling.CurrentThreadIsBatch();
@@ -25,15 +25,15 @@ public sealed class LoopSchedulingTests
 
         // More handshakes within the hold keep it; then the hold's timer wakes the idle loop, which goes back to SCHED_BATCH.
         await Task.Delay(LoopPolicy.Hold / 2);
-        await OnLoopAsync(loop, () =>
+        await OnLoop.RunAsync(loop, () =>
         {
             loop.Policy.HandshakeStarting();
             return true;
         });
         await Task.Delay(LoopPolicy.Hold / 2);
-        Assert.False(await OnLoopAsync(loop, LoopScheduling.CurrentThreadIsBatch), "the hold ended early");
+        Assert.False(await OnLoop.RunAsync(loop, LoopScheduling.CurrentThreadIsBatch), "the hold ended early");
         var deadline = DateTime.UtcNow.AddSeconds(5);
-        while (!await OnLoopAsync(loop, LoopScheduling.CurrentThreadIsBatch))
+        while (!await OnLoop.RunAsync(loop, LoopScheduling.CurrentThreadIsBatch))
         {
             Assert.True(DateTime.UtcNow < deadline, "the loop did not go back to SCHED_BATCH after the hold");
             await Task.Delay(10);
@@ -46,7 +46,7 @@ public sealed class LoopSchedulingTests
         foreach (var loop in RelayLoops.All)
         {
             var deadline = DateTime.UtcNow.AddSeconds(10); // other tests' handshakes may hold a loop under SCHED_OTHER for a while
-            while (!await OnLoopAsync(loop, LoopScheduling.CurrentThreadIsBatch))
+            while (!await OnLoop.RunAsync(loop, LoopScheduling.CurrentThreadIsBatch))
             {
                 Assert.True(DateTime.UtcNow < deadline, "a loop thread stayed out of SCHED_BATCH");
                 await Task.Delay(50);
@@ -72,11 +72,4 @@ public sealed class LoopSchedulingTests
     [InlineData(" Normal ", "Normal")]
     public void The_setting_is_adaptive_unless_it_says_batch_or_normal(string? text, string mode) =>
         Assert.Equal(mode, LoopScheduling.Read(text).ToString());
-
-    private static Task<bool> OnLoopAsync(RelayLoop loop, Func<bool> check)
-    {
-        var seen = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-        loop.Post(() => seen.SetResult(check()));
-        return seen.Task.WaitAsync(TimeSpan.FromSeconds(10));
-    }
 }

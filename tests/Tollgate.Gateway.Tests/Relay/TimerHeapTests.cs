@@ -15,7 +15,7 @@ public sealed class TimerHeapTests
         var random = new Random(seed);
         var heap = new TimerHeap();
         var expected = new Dictionary<TimerTicket, long>();
-        var tickets = Enumerable.Range(0, 300).Select(_ => new TimerTicket(new NoOwner())).ToArray();
+        var tickets = Enumerable.Range(0, 300).Select(_ => new TimerTicket(new NoOpOwner())).ToArray();
         for (var step = 0; step < 5000; step++)
         {
             var ticket = tickets[random.Next(tickets.Length)];
@@ -50,7 +50,7 @@ public sealed class TimerHeapTests
     public void A_burst_grows_the_array_and_a_quiet_heap_gives_it_back()
     {
         var heap = new TimerHeap();
-        var tickets = Enumerable.Range(0, 10_000).Select(i => new TimerTicket(new NoOwner())).ToArray();
+        var tickets = Enumerable.Range(0, 10_000).Select(i => new TimerTicket(new NoOpOwner())).ToArray();
         for (var i = 0; i < tickets.Length; i++)
             heap.Set(tickets[i], i);
         foreach (var ticket in tickets.Take(9_990))
@@ -60,20 +60,5 @@ public sealed class TimerHeapTests
         Assert.True(heap.TryPeek(out var first, out var due));
         Assert.Same(tickets[9_990], first);
         Assert.Equal(9_990, due);
-    }
-
-    private sealed class NoOwner : ILoopSocketOwner
-    {
-        public void OnEvents(int side, uint events)
-        {
-        }
-
-        public void OnTimer(long due, long now)
-        {
-        }
-
-        public void Fail(Exception e)
-        {
-        }
     }
 }
