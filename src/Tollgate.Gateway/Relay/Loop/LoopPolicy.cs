@@ -13,14 +13,16 @@ internal sealed class LoopPolicy : ILoopSocketOwner
     /// stream of connections; short enough that a loop which only relays is back under SCHED_BATCH at once.</summary>
     public static readonly TimeSpan Hold = TimeSpan.FromMilliseconds(20);
 
-    private static readonly long HoldTicks = (long)(Hold.TotalSeconds * Stopwatch.Frequency);
+    private readonly long _holdTicks;
     private readonly RelayLoop _loop;
     private readonly TimerTicket _ticket;
     private bool _latency; // under SCHED_OTHER now
     private long _until;
 
-    public LoopPolicy(RelayLoop loop)
+    /// <param name="hold">Instead of <see cref="Hold"/> (tests: a longer hold than a busy test machine's timer slack).</param>
+    public LoopPolicy(RelayLoop loop, TimeSpan? hold = null)
     {
+        _holdTicks = (long)((hold ?? Hold).TotalSeconds * Stopwatch.Frequency);
         _loop = loop;
         _ticket = new TimerTicket(this);
     }
@@ -30,7 +32,7 @@ internal sealed class LoopPolicy : ILoopSocketOwner
     {
         if (LoopScheduling.Mode != LoopSchedulingMode.Adaptive)
             return;
-        _until = RelayLoop.Now + HoldTicks;
+        _until = RelayLoop.Now + _holdTicks;
         if (!_latency)
         {
             LoopScheduling.Set(LoopScheduling.SCHED_OTHER);

@@ -32,7 +32,8 @@ internal sealed unsafe class RelayLoop
     private readonly List<(int Fd, Action Accept)?> _listeners = [];
     private readonly Stack<byte[]> _buffers = new();
 
-    public RelayLoop(int index)
+    /// <param name="policyHold">The scheduling policy's hold (<see cref="LoopPolicy"/>), for tests.</param>
+    public RelayLoop(int index, TimeSpan? policyHold = null)
     {
         _epfd = LinuxSockets.epoll_create1(LinuxSockets.EPOLL_CLOEXEC);
         if (_epfd < 0)
@@ -43,7 +44,7 @@ internal sealed unsafe class RelayLoop
         var ev = new LinuxSockets.EpollEvent { Events = LinuxSockets.EPOLLIN, Data = WakeToken };
         if (LinuxSockets.epoll_ctl(_epfd, LinuxSockets.EPOLL_CTL_ADD, _wakeFd, &ev) != 0)
             throw new InvalidOperationException($"epoll_ctl failed: {LinuxSockets.Describe(LinuxSockets.Errno)}");
-        Policy = new LoopPolicy(this);
+        Policy = new LoopPolicy(this, policyHold);
         var thread = new Thread(Run) { IsBackground = true, Name = $"tg-relay-{index}" };
         thread.Start();
     }
