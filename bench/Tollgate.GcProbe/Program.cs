@@ -39,8 +39,14 @@ if (pid > 0)
     var gen = 0;
     source.Clr.GCStart += e => gen = e.Depth;
     source.Clr.GCSuspendEEStart += e => suspendedAt = e.TimeStampQPC;
-    source.Clr.GCRestartEEStop += e => { lock (pauses) pauses.Add((suspendedAt, e.TimeStampQPC, gen)); };
-    if (Environment.GetEnvironmentVariable("GCPROBE_HEAPSTATS") == "1")
+    var heapStats = Environment.GetEnvironmentVariable("GCPROBE_HEAPSTATS") == "1";
+    source.Clr.GCRestartEEStop += e =>
+    {
+        lock (pauses) pauses.Add((suspendedAt, e.TimeStampQPC, gen));
+        if (heapStats)
+            Console.WriteLine($"  paused {(e.TimeStampQPC - suspendedAt) * 1000.0 / Stopwatch.Frequency:0.000} ms");
+    };
+    if (heapStats)
         source.Clr.GCHeapStats += e => Console.WriteLine(
             $"gc gen{gen} promoted0 {e.TotalPromotedSize0 / 1024} KB promoted1 {e.TotalPromotedSize1 / 1024} KB gen0 {e.GenerationSize0 / 1024} KB gen1 {e.GenerationSize1 / 1024} KB gen2 {e.GenerationSize2 / 1048576} MB loh {e.GenerationSize3 / 1048576} MB finalization-promoted {e.FinalizationPromotedCount} pinned {e.PinnedObjectCount} handles {e.GCHandleCount} sinkblocks {e.SinkBlockCount}");
     source.Clr.GCAllocationTick += e =>

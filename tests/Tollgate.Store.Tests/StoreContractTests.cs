@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Tollgate.ControlPlane.Analytics;
 using Tollgate.ControlPlane.Apis;
 using Tollgate.ControlPlane.Applications;
+using Tollgate.ControlPlane.Cluster;
 using Tollgate.ControlPlane.Plans;
 using Tollgate.ControlPlane.Subscriptions;
 using Tollgate.ControlPlane.Users;
@@ -289,6 +290,27 @@ public abstract class StoreContractTests : IAsyncLifetime
             Assert.Equal(2, await db.AnalyticsConnections.CountAsync());
             Assert.Equal(minute / 1440, (await db.AnalyticsDays.SingleAsync()).Day);
         }
+    }
+
+    [Fact]
+    public async Task A_node_heartbeat_inserts_its_row_then_updates_it_and_forget_removes_it()
+    {
+        var nodes = new GatewayNodeService(Cp.Db); // the server registers it with the cluster endpoints
+        var started = new DateTime(2026, 11, 22, 8, 0, 0, DateTimeKind.Utc);
+        await nodes.RecordAsync(new GatewayNodeReport("edge-1", "1.0", 3, 10, started, "cp-a:9443", "10.0.0.5"), None);
+        await nodes.RecordAsync(new GatewayNodeReport("edge-2", "1.0", 3, 0, started, "cp-a:9443", "10.0.0.6"), None);
+        // The next heartbeat of edge-1 arrives at another control plane, after a restart: every column follows it.
+        await nodes.RecordAsync(new GatewayNodeReport("edge-1", "1.1", 7, 42, started.AddHours(1), "cp-b:9443", "10.0.0.7"), None);
+
+        var listed = await nodes.ListAsync(None);
+        Assert.Equal(["edge-1", "edge-2"], listed.Select(n => n.Name));
+        var edge1 = listed[0];
+        Assert.Equal(("1.1", 7L, 42, started.AddHours(1), "cp-b:9443", "10.0.0.7", true),
+            (edge1.Version, edge1.SnapshotVersion, edge1.OpenConnections, edge1.StartedAt, edge1.ControlPlane, edge1.Address, edge1.Online));
+        Assert.InRange(edge1.LastSeen, DateTime.UtcNow.AddSeconds(-30), DateTime.UtcNow.AddSeconds(1));
+
+        Assert.True(await nodes.ForgetAsync("edge-1", None));
+        Assert.Equal(["edge-2"], (await nodes.ListAsync(None)).Select(n => n.Name));
     }
 
     [Fact]

@@ -1,6 +1,4 @@
-using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
-using SQLitePCL;
 using Microsoft.EntityFrameworkCore.Storage;
 using Tollgate.Core.Analytics;
 using Tollgate.Store;
@@ -9,11 +7,18 @@ using Tollgate.Store.Entities;
 namespace Tollgate.ControlPlane.Analytics;
 
 /// <summary>Writes the gateway's analytics batches and applies retention.</summary>
-public sealed class AnalyticsStore(IDbContextFactory<TollgateDb> dbFactory)
+public sealed class AnalyticsStore(IDbContextFactory<TollgateDb> dbFactory, StoreInfo store) : IDisposable
 {
+    private readonly SqliteAnalyticsWriter? _sqlite = store.IsPostgres ? null : new SqliteAnalyticsWriter(store.ConnectionString);
+
     /// <summary>Adds a batch: minute rows are upserted (counts added, the open count replaced), connection rows appended.</summary>
     public async Task WriteAsync(AnalyticsBatch batch, CancellationToken ct)
     {
+        if (_sqlite is not null)
+        {
+            _sqlite.Write(batch); // SQLite's calls are synchronous underneath in any case
+            return;
+        }
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         foreach (var m in batch.Minutes)
@@ -30,20 +35,18 @@ public sealed class AnalyticsStore(IDbContextFactory<TollgateDb> dbFactory)
         await tx.CommitAsync(ct);
     }
 
+    public void Dispose() => _sqlite?.Dispose();
+
     /// <summary>
-    /// Appends connection rows with one prepared statement reused for every row (inside the batch's transaction): a
-    /// busy gateway sends thousands per batch, and EF's change tracking cost more per row than the handshake itself.
+    /// PostgreSQL: appends connection rows with one prepared command reused for every row (inside the batch's
+    /// transaction): a busy gateway sends thousands per batch, and EF's change tracking cost more per row than the
+    /// handshake itself.
     /// </summary>
     private static async Task InsertConnectionsAsync(TollgateDb db, IReadOnlyList<ConnectionRecord> rows, CancellationToken ct)
     {
         if (rows.Count == 0)
             return;
         var connection = db.Database.GetDbConnection();
-        if (connection is SqliteConnection sqlite)
-        {
-            InsertConnectionsSqlite(sqlite, rows);
-            return;
-        }
         await using var command = connection.CreateCommand();
         command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
         command.CommandText = ConnectionInsert;
@@ -68,82 +71,13 @@ public sealed class AnalyticsStore(IDbContextFactory<TollgateDb> dbFactory)
         }
     }
 
-    /// <summary>
-    /// SQLite: the same statement stepped with typed binds, in the batch's transaction on this connection. Through
-    /// ADO.NET every row cost a parameter binder per value, the values boxed, and a data reader: 7 % of a busy gateway's
-    /// CPU went to this writer. Runs synchronously: SQLite's calls are synchronous underneath in any case.
-    /// </summary>
-    private static void InsertConnectionsSqlite(SqliteConnection connection, IReadOnlyList<ConnectionRecord> rows)
-    {
-        var db = connection.Handle!;
-        Check(raw.sqlite3_prepare_v2(db, ConnectionInsert, out var statement), db);
-        using (statement)
-        {
-            foreach (var c in rows)
-            {
-                var i = 0;
-                raw.sqlite3_bind_int64(statement, ++i, new DateTimeOffset(c.At, TimeSpan.Zero).ToUnixTimeMilliseconds());
-                BindId(statement, ++i, c.ApiId);
-                BindText(statement, ++i, c.Api);
-                BindId(statement, ++i, c.ApplicationId);
-                BindText(statement, ++i, c.Application);
-                BindText(statement, ++i, c.Subscriber);
-                BindText(statement, ++i, c.KeyType);
-                BindText(statement, ++i, c.Client);
-                BindText(statement, ++i, c.UserAgent);
-                BindText(statement, ++i, c.Result);
-                BindText(statement, ++i, c.Reason);
-                raw.sqlite3_bind_double(statement, ++i, c.HandshakeMs);
-                raw.sqlite3_bind_double(statement, ++i, c.AuthMs);
-                raw.sqlite3_bind_double(statement, ++i, c.BackendMs);
-                raw.sqlite3_bind_double(statement, ++i, c.DurationMs);
-                raw.sqlite3_bind_int64(statement, ++i, c.MessagesIn);
-                raw.sqlite3_bind_int64(statement, ++i, c.BytesIn);
-                raw.sqlite3_bind_int64(statement, ++i, c.MessagesOut);
-                raw.sqlite3_bind_int64(statement, ++i, c.BytesOut);
-                if (c.CloseCode is { } code)
-                    raw.sqlite3_bind_int64(statement, ++i, code);
-                else
-                    raw.sqlite3_bind_null(statement, ++i);
-                BindText(statement, ++i, c.CloseReason);
-                BindText(statement, ++i, c.ClosedBy);
-                var rc = raw.sqlite3_step(statement);
-                raw.sqlite3_reset(statement);
-                if (rc != raw.SQLITE_DONE)
-                    Check(rc, db);
-            }
-        }
-    }
-
-    private static void BindText(sqlite3_stmt statement, int index, string? value)
-    {
-        if (value is null)
-            raw.sqlite3_bind_null(statement, index);
-        else
-            raw.sqlite3_bind_text16(statement, index, value.AsSpan());
-    }
-
-    // As Id(): the "D" form EF and the queries use, without a string.
-    private static void BindId(sqlite3_stmt statement, int index, Guid id)
-    {
-        Span<char> text = stackalloc char[36];
-        id.TryFormat(text, out _, "D");
-        raw.sqlite3_bind_text16(statement, index, text);
-    }
-
-    private static void Check(int rc, sqlite3 db)
-    {
-        if (rc is not (raw.SQLITE_OK or raw.SQLITE_DONE))
-            SqliteException.ThrowExceptionForRC(rc, db);
-    }
-
     private static readonly string[] ConnectionColumns =
     [
         "At", "ApiId", "Api", "ApplicationId", "Application", "Subscriber", "KeyType", "Client", "UserAgent", "Result", "Reason",
         "HandshakeMs", "AuthMs", "BackendMs", "DurationMs", "MessagesIn", "BytesIn", "MessagesOut", "BytesOut", "CloseCode", "CloseReason", "ClosedBy",
     ];
 
-    private static readonly string ConnectionInsert =
+    internal static readonly string ConnectionInsert =
         $"INSERT INTO \"analytics_connections\" ({string.Join(", ", ConnectionColumns.Select(c => $"\"{c}\""))}) " +
         $"VALUES ({string.Join(", ", ConnectionColumns.Select((_, i) => "@p" + i))})";
 
@@ -162,7 +96,7 @@ public sealed class AnalyticsStore(IDbContextFactory<TollgateDb> dbFactory)
     // Valid on SQLite and PostgreSQL alike: identifiers quoted as EF created them (PostgreSQL folds unquoted names to lower
     // case), the old row's values qualified by the table name (PostgreSQL finds a bare name ambiguous next to "excluded"),
     // and the open-count flag compared with 1 (PostgreSQL has no integer truth).
-    private const string MinuteUpsert = """
+    internal const string MinuteUpsert = """
         INSERT INTO "analytics_minutes" AS m ("Minute", "ApiId", "ApplicationId", "MessagesIn", "BytesIn", "MessagesOut", "BytesOut", "Opened", "Refused", "Closed", "Throttled", "Dropped", "OpenAtEnd")
         VALUES ({0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}, {8}, {9}, {10}, {11}, {12})
         ON CONFLICT ("Minute", "ApiId", "ApplicationId") DO UPDATE SET
@@ -174,7 +108,7 @@ public sealed class AnalyticsStore(IDbContextFactory<TollgateDb> dbFactory)
         """;
 
     // The daily roll-up grows with every batch, so it needs no separate job and outlives the minute rows.
-    private const string DayUpsert = """
+    internal const string DayUpsert = """
         INSERT INTO "analytics_days" AS d ("Day", "ApiId", "ApplicationId", "MessagesIn", "BytesIn", "MessagesOut", "BytesOut", "Opened", "Refused", "Closed", "Throttled", "Dropped")
         VALUES ({0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}, {8}, {9}, {10}, {11})
         ON CONFLICT ("Day", "ApiId", "ApplicationId") DO UPDATE SET
