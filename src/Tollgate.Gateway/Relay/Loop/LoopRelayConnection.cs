@@ -42,6 +42,7 @@ internal sealed class LoopRelayConnection : IRelayConnection, ILoopSocketOwner
     private long _nextCheck;
     private long _progress;
     private bool _finished;
+    private bool _sendQueued; // waiting for the end of the loop's events to write (LoopSends)
     private bool _clientReleased; // closed after a clean close handshake, while the backend's hang-up is awaited
     private long _timerAt; // when this connection's one entry in the loop's timer queue is due; 0 = none
     private readonly TimerTicket _ticket;
@@ -191,6 +192,13 @@ internal sealed class LoopRelayConnection : IRelayConnection, ILoopSocketOwner
             s.Readable = true;
         if ((events & (LinuxSockets.EPOLLERR | LinuxSockets.EPOLLHUP | LinuxSockets.EPOLLRDHUP)) != 0)
             s.PeerClosed = true; // read on to the end or the error: a short read no longer means "drained"
+        Drive();
+    }
+
+    /// <summary>The loop's events are handled: write what waited for their end, and go on as far as that allows.</summary>
+    internal void SendQueued()
+    {
+        _sendQueued = false;
         Drive();
     }
 
@@ -369,9 +377,19 @@ internal sealed class LoopRelayConnection : IRelayConnection, ILoopSocketOwner
         return true;
     }
 
-    /// <summary>Non-blocking send of data[pos..end): true when all of it went; false when the socket is full (or failed).</summary>
+    /// <summary>Non-blocking send of data[pos..end): true when all of it went; false when the socket is full (or failed), or when the write waits for the end of the loop's events.</summary>
     private unsafe bool Send(Side side, byte[] data, ref int pos, int end)
     {
+        if (_loop.BatchingSends)
+        {
+            // As a full socket: the bytes stay pending and the flow stops; SendQueued drives it again at the end of the events.
+            if (!_sendQueued)
+            {
+                _sendQueued = true;
+                _loop.SendAtEndOfEvents(this);
+            }
+            return false;
+        }
         while (pos < end)
         {
             fixed (byte* p = data) // data may be a small unpinned frame of the gateway's own

@@ -29,6 +29,10 @@ internal sealed unsafe class RelayLoop
     private int _incoming;
     private readonly TimerHeap _timers = new();
     private long _wakeUps;
+    // LoopSends: while a wake-up's events are handled, relay connections queue here instead of writing.
+    private bool _batchingSends;
+    private readonly List<LoopRelayConnection> _sendsDue = [];
+    private long _batchedSends;
     private readonly List<(int Fd, Action Accept)?> _listeners = [];
     private readonly Stack<byte[]> _buffers = new();
 
@@ -276,6 +280,7 @@ internal sealed unsafe class RelayLoop
                     continue;
                 Environment.FailFast($"epoll_wait failed: {LinuxSockets.Describe(LinuxSockets.Errno)}");
             }
+            _batchingSends = LoopSends.Batched && n > 1;
             for (int i = 0; i < n; i++)
             {
                 var token = events[i].Data;
@@ -301,11 +306,41 @@ internal sealed unsafe class RelayLoop
                     connection.Fail(e); // one connection's bug must not take the loop and its other connections down
                 }
             }
+            SendQueued();
             RunTimers();
             foreach (var slot in _freeLater)
                 _freeSlots.Push(slot);
             _freeLater.Clear();
         }
+    }
+
+    /// <summary>True while the loop handles a wake-up's events and relay connections write at its end (<see cref="LoopSends"/>).</summary>
+    internal bool BatchingSends => _batchingSends;
+
+    /// <summary>Connections that waited for the end of a wake-up's events to write, since the loop started (read from any thread).</summary>
+    internal long BatchedSends => Volatile.Read(ref _batchedSends);
+
+    /// <summary>Called by a connection with bytes to write while <see cref="BatchingSends"/>; once per wake-up.</summary>
+    internal void SendAtEndOfEvents(LoopRelayConnection connection) => _sendsDue.Add(connection);
+
+    private void SendQueued()
+    {
+        _batchingSends = false;
+        if (_sendsDue.Count == 0)
+            return;
+        Volatile.Write(ref _batchedSends, _batchedSends + _sendsDue.Count);
+        foreach (var connection in _sendsDue)
+        {
+            try
+            {
+                connection.SendQueued();
+            }
+            catch (Exception e)
+            {
+                connection.Fail(e);
+            }
+        }
+        _sendsDue.Clear();
     }
 
     /// <summary>How long epoll_wait may sleep: until the first ticket is due (detached tickets have left the heap).</summary>
