@@ -63,6 +63,40 @@ public sealed class LoopFrontTests
     }
 
     [Fact]
+    public async Task A_request_sent_in_pieces_or_after_a_silence_is_upgraded()
+    {
+        await using var server = new TollgateServer();
+        await server.StartAsync();
+        using var client = new TollgateClient(server);
+        var p = await Scenario.ProvisionAsync(server, client, endpoint: $"ws://127.0.0.1:{server.EchoPort}/echo");
+        var path = new Uri(p.GatewayUrl).AbsolutePath;
+        var request = Encoding.ASCII.GetBytes(
+            $"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+            $"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nAuthorization: Bearer {p.Token.AccessToken}\r\n\r\n");
+
+        // The listener hands a connection over with its first bytes: here they are half the head, the rest follows.
+        // Then a client that says nothing for longer than the kernel defers it (1 s) and sends its head afterwards.
+        foreach (var silence in new[] { TimeSpan.Zero, TimeSpan.FromSeconds(1.5) })
+        {
+            using var tcp = new TcpClient();
+            await tcp.ConnectAsync(IPAddress.Loopback, server.GatewayPort);
+            var stream = tcp.GetStream();
+            stream.ReadTimeout = (int)GatewayClient.Timeout.TotalMilliseconds;
+            await Task.Delay(silence);
+            await stream.WriteAsync(request.AsMemory(0, 40));
+            await Task.Delay(150);
+            await stream.WriteAsync(request.AsMemory(40));
+            var switching = ReadResponse(stream, out _);
+            Assert.StartsWith("HTTP/1.1 101", switching);
+
+            await stream.WriteAsync(MaskedText($"after {silence.TotalSeconds} s"));
+            var echo = new byte[2 + $"after {silence.TotalSeconds} s".Length];
+            stream.ReadExactly(echo);
+            Assert.Equal($"after {silence.TotalSeconds} s", Encoding.UTF8.GetString(echo, 2, echo.Length - 2));
+        }
+    }
+
+    [Fact]
     public async Task Backends_that_refuse_or_never_answer_get_502_and_504()
     {
         using var silent = new TcpListener(IPAddress.Loopback, 0); // accepts (the kernel does), never answers

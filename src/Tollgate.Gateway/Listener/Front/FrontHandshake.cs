@@ -70,8 +70,9 @@ internal sealed unsafe class FrontHandshake : ILoopSocketOwner, IHttpUpgradeFeat
     public void Start()
     {
         _loop.Policy.HandshakeStarting();
-        int one = 1; // frames go out as soon as they are written, as with Kestrel's default
-        LinuxSockets.setsockopt(_fd, LinuxSockets.IPPROTO_TCP, LinuxSockets.TCP_NODELAY, &one, sizeof(int));
+        // TCP_NODELAY comes from the listener (DeferredAccept). With a deferred accept the request is most likely here:
+        // read it before registering, so the registration reports only what arrives after this read.
+        var read = DeferredAccept.IsEnabled && ReadFirst();
         try
         {
             _slot = _loop.Reserve(this, _fd);
@@ -79,11 +80,33 @@ internal sealed unsafe class FrontHandshake : ILoopSocketOwner, IHttpUpgradeFeat
         catch (IOException)
         {
             LinuxSockets.close(_fd);
+            ReturnBuffer();
             _state = State.Done;
             return;
         }
-        // No read yet: registering reported the socket's readiness, so the request's edge comes with the next wait.
-        AwaitHead(_front.Options.HandshakeTimeout, readNow: false);
+        // Nothing read: registering reported the socket's readiness, so the request's edge comes with the next wait.
+        AwaitHead(_front.Options.HandshakeTimeout, readNow: read);
+    }
+
+    /// <summary>One read right after accept; false when nothing was waiting (the head then comes with an edge).</summary>
+    private bool ReadFirst()
+    {
+        MakeRoom();
+        nint n;
+        fixed (byte* p = _buffer)
+            n = LinuxSockets.recv(_fd, p, _buffer!.Length, LinuxSockets.MSG_DONTWAIT);
+        if (n > 0)
+        {
+            _filled = (int)n;
+            _clientDrained = n < _buffer.Length;
+            return true;
+        }
+        if (n < 0 && LinuxSockets.Errno == LinuxSockets.EAGAIN)
+        {
+            ReturnBuffer(); // a silent connection holds no buffer while it waits
+            return false;
+        }
+        return true; // the end of the stream or an error: ReadHead meets it again and answers it
     }
 
     // ------------------------------------------------------------------ loop events

@@ -39,12 +39,15 @@ internal sealed class GatewaySocketTransportFactory(IServiceProvider services) :
             socket.Dispose();
             throw;
         }
+        var loopFront = _front is { } front && front.Port == ip.Port && ip.Port != 0;
+        if (loopFront)
+            Front.DeferredAccept.Prepare(socket);
         socket.Listen(512);
         // The plain gateway port: the socket loops accept and handshake on it themselves.
-        if (_front is { } front && front.Port == ip.Port && ip.Port != 0)
+        if (loopFront)
             return new ValueTask<IConnectionListener>(new Front.LoopFrontListener(socket, local => new Front.LoopFront(
                 services.GetRequiredService<GatewayRequestHandler>(), services.GetRequiredService<Backend.BackendConnector>(), services,
-                front.Listener, local, services.GetRequiredService<ILoggerFactory>().CreateLogger<Front.LoopFront>())));
+                _front!.Listener, local, services.GetRequiredService<ILoggerFactory>().CreateLogger<Front.LoopFront>())));
         return new ValueTask<IConnectionListener>(new GatewaySocketListener(socket));
     }
 }
