@@ -45,8 +45,28 @@ public sealed class FrontBackendTests
         Assert.Contains($"cannot connect to echo.internal:{port} (127.0.0.3)", result.Error);
     }
 
+    [Fact]
+    public async Task A_backend_that_accepts_during_the_connect_call_gets_the_request_before_the_loop_waits_again()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var served = ServeOneUpgradeAsync(listener);
+        var arrivedWhileLoopHeld = false;
+
+        // The loop is held right after the connect: a request that waited for the connect's EPOLLOUT could not arrive.
+        var result = await DialAsync("127.0.0.1", [IPAddress.Loopback], port,
+            afterStart: () => arrivedWhileLoopHeld = served.Wait(TimeSpan.FromSeconds(5)));
+
+        Assert.True(arrivedWhileLoopHeld, "the request must go out with the connect on a loopback backend, not one loop round later");
+        Assert.Equal(BackendOutcome.Upgraded, result.Outcome);
+        Assert.StartsWith("GET /echo HTTP/1.1\r\n", await served);
+        result.Stream!.Dispose();
+    }
+
     /// <summary>Runs one <see cref="FrontBackend"/> in a slot of a real loop, as a handshake on the front does.</summary>
-    private static async Task<BackendHandshakeResult> DialAsync(string host, IPAddress[] addresses, int port)
+    /// <param name="afterStart">Runs on the loop's thread right after the connect started, before the loop waits again.</param>
+    private static async Task<BackendHandshakeResult> DialAsync(string host, IPAddress[] addresses, int port, Action? afterStart = null)
     {
         var loop = RelayLoops.All[0];
         var placeholder = LinuxSockets.eventfd(0, LinuxSockets.EFD_CLOEXEC | LinuxSockets.EFD_NONBLOCK); // the slot's client side
@@ -59,6 +79,7 @@ public sealed class FrontBackendTests
             slot = loop.Reserve(owner, placeholder);
             owner.Backend = new FrontBackend(loop, slot, 16 * 1024);
             owner.Backend.Start(host, addresses, port, head, TimeSpan.FromSeconds(10));
+            afterStart?.Invoke();
             owner.Started.SetResult();
         });
         await owner.Started.Task.WaitAsync(TimeSpan.FromSeconds(15));
