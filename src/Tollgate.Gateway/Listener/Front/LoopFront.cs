@@ -52,7 +52,7 @@ internal sealed class LoopFront(
 
     /// <summary>How many more connections the accepting loop may have before a new one goes elsewhere: small, so long-lived
     /// connections end up spread evenly; not zero, so short ones mostly stay where they were accepted (no hand-off).</summary>
-    private static readonly int Slack = int.TryParse(Environment.GetEnvironmentVariable("TOLLGATE_XSLACK"), out var s) ? s : 2;
+    private const int Slack = 2;
 
     /// <summary>The port was unbound: an accept pause must not put its listening socket back.</summary>
     public bool Stopped => _stopped;
