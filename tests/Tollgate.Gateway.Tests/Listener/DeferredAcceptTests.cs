@@ -14,12 +14,7 @@ public sealed class DeferredAcceptTests
     [Fact]
     public async Task A_connection_is_accepted_with_its_first_bytes_and_inherits_no_delay()
     {
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        DeferredAccept.Prepare(listener);
-        listener.Listen(16);
-        var port = ((IPEndPoint)listener.LocalEndPoint!).Port;
-
+        using var listener = PreparedListener(out var port);
         using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         await client.ConnectAsync(IPAddress.Loopback, port); // the client's side is connected at once
         var accepting = listener.AcceptAsync();
@@ -35,15 +30,22 @@ public sealed class DeferredAcceptTests
     [Fact]
     public async Task A_silent_connection_is_accepted_after_the_deferral_all_the_same()
     {
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        DeferredAccept.Prepare(listener);
-        listener.Listen(16);
-
+        using var listener = PreparedListener(out var port);
         using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await client.ConnectAsync(IPAddress.Loopback, ((IPEndPoint)listener.LocalEndPoint!).Port);
+        await client.ConnectAsync(IPAddress.Loopback, port);
         // The handshake time-out must still get its chance at a client that never speaks: the kernel gives it up.
         using var accepted = await listener.AcceptAsync().WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal(0, accepted.Available);
+    }
+
+    /// <summary>A loopback listener set up as the loop front's is.</summary>
+    private static Socket PreparedListener(out int port)
+    {
+        var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        DeferredAccept.Prepare(listener);
+        listener.Listen(16);
+        port = ((IPEndPoint)listener.LocalEndPoint!).Port;
+        return listener;
     }
 }

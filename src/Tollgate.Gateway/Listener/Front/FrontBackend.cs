@@ -114,8 +114,7 @@ internal sealed unsafe class FrontBackend(RelayLoop loop, int slot, int maxRespo
                 ConnectFailed(error);
             return;
         }
-        _phase = Phase.Reading;
-        _buffer = ArrayPool<byte>.Shared.Rent(maxResponseHeaderBytes);
+        AwaitAnswer();
     }
 
     /// <summary>This address refused or cannot be reached: the next one, or the last error.</summary>
@@ -194,7 +193,12 @@ internal sealed unsafe class FrontBackend(RelayLoop loop, int slot, int maxRespo
             Finish(Failed(error));
             return;
         }
-        // The answer cannot be there yet: wait for its edge instead of a read that would find nothing.
+        AwaitAnswer();
+    }
+
+    /// <summary>The whole request is out. The answer cannot be there yet: wait for its edge instead of a read that would find nothing.</summary>
+    private void AwaitAnswer()
+    {
         _phase = Phase.Reading;
         _buffer = ArrayPool<byte>.Shared.Rent(maxResponseHeaderBytes);
     }

@@ -84,7 +84,7 @@ internal sealed unsafe class FrontHandshake : ILoopSocketOwner, IHttpUpgradeFeat
             _state = State.Done;
             return;
         }
-        // Nothing read: registering reported the socket's readiness, so the request's edge comes with the next wait.
+        // With nothing read, registering reported the socket's readiness: the request's edge comes with the next wait.
         AwaitHead(_front.Options.HandshakeTimeout, readNow: read);
     }
 
