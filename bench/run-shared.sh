@@ -13,6 +13,8 @@
 #   TOLLGATE_VARIANTS='loop1=TOLLGATE_RELAY_LOOPS=1 stream=TOLLGATE_RELAY_LOOPS=0' bench/run-shared.sh ...
 #       # A/B in one run: one more Tollgate server per NAME=ENV (ENV: comma-separated VAR=VALUE), target "tollgate-NAME";
 #       # TOLLGATE_DLL=PATH in ENV runs that variant from another build (e.g. a worktree of an older commit)
+#   NGINX_TOKEN_REFERENCE=1 bench/run-shared.sh ...  # one more target, "nginx-token": the same nginx, sent Tollgate's
+#       # bearer token header, so the client and the backend do the work they do behind Tollgate (its CPU column is 0)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SHARED=${SHARED_BENCH:-$ROOT/../shared/bench}
@@ -75,11 +77,16 @@ start_tollgate() {
   [ -n "$token" ] && [ "$token" != null ] || { echo "no token (keys: $keys)" >&2; exit 1; }
   echo "Tollgate ($name) pid $pid, gateway ws://127.0.0.1:$gw_port/benchecho/1" >&2
   TARGET_ARGS+=(--target "$name=ws://127.0.0.1:$gw_port/benchecho/1" --target-pid "$pid" --header "Authorization: Bearer $token")
+  FIRST_TOKEN=${FIRST_TOKEN:-$token}
 }
 
 start_tollgate tollgate ""
 for variant in ${TOLLGATE_VARIANTS:-}; do
   start_tollgate "tollgate-${variant%%=*}" "$(tr ',' ' ' <<<"${variant#*=}")"
 done
+if [ "${NGINX_TOKEN_REFERENCE:-0}" = 1 ]; then
+  # run.sh's nginx listens on 9002 and passes the header on to the backend, as Tollgate passes its identity headers.
+  TARGET_ARGS+=(--target "nginx-token=ws://127.0.0.1:9002/echo" --header "Authorization: Bearer $FIRST_TOKEN")
+fi
 
 "$SHARED/run.sh" "$@" "${TARGET_ARGS[@]}"
