@@ -14,7 +14,7 @@
 #       # A/B in one run: one more Tollgate server per NAME=ENV (ENV: comma-separated VAR=VALUE), target "tollgate-NAME";
 #       # TOLLGATE_DLL=PATH in ENV runs that variant from another build (e.g. a worktree of an older commit)
 #   NGINX_TOKEN_REFERENCE=1 bench/run-shared.sh ...  # one more target, "nginx-token": the same nginx, sent Tollgate's
-#       # bearer token header, so the client and the backend do the work they do behind Tollgate (its CPU column is 0)
+#       # bearer token header, so the client does the work it does for Tollgate's target (its CPU column is 0)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SHARED=${SHARED_BENCH:-$ROOT/../shared/bench}
