@@ -19,6 +19,7 @@ internal sealed unsafe class RelayLoop
     [ThreadStatic] private static RelayLoop? t_current;
 
     private readonly int _epfd;
+    private readonly int _cpu;
     private readonly int _wakeFd;
     private readonly ConcurrentQueue<Action> _commands = new();
     private int _wakePending;
@@ -37,8 +38,10 @@ internal sealed unsafe class RelayLoop
     private readonly Stack<byte[]> _buffers = new();
 
     /// <param name="policyHold">The scheduling policy's hold (<see cref="LoopPolicy"/>), for tests.</param>
-    public RelayLoop(int index, TimeSpan? policyHold = null)
+    /// <param name="cpu">The CPU the loop's thread stays on (<see cref="LoopAffinity"/>), or -1 for any.</param>
+    public RelayLoop(int index, TimeSpan? policyHold = null, int cpu = -1)
     {
+        _cpu = cpu;
         _epfd = LinuxSockets.epoll_create1(LinuxSockets.EPOLL_CLOEXEC);
         if (_epfd < 0)
             throw new InvalidOperationException($"epoll_create1 failed: {LinuxSockets.Describe(LinuxSockets.Errno)}");
@@ -268,6 +271,8 @@ internal sealed unsafe class RelayLoop
     {
         t_current = this;
         LoopScheduling.ApplyToCurrentThread();
+        if (_cpu >= 0)
+            LoopAffinity.PinCurrentThread(_cpu);
         var events = (LinuxSockets.EpollEvent*)NativeMemory.Alloc(MaxEvents, (nuint)sizeof(LinuxSockets.EpollEvent));
         while (true)
         {

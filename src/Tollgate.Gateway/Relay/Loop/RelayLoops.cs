@@ -2,7 +2,8 @@ namespace Tollgate.Gateway.Relay.Loop;
 
 /// <summary>
 /// The process's socket loops, started on first use: one per core (nginx's worker_processes auto), or
-/// TOLLGATE_RELAY_LOOPS. TOLLGATE_RELAY_LOOPS=0 turns the socket loop off and every connection uses the stream relay.
+/// TOLLGATE_RELAY_LOOPS; each kept on its own core with TOLLGATE_RELAY_PIN=1 (<see cref="LoopAffinity"/>).
+/// TOLLGATE_RELAY_LOOPS=0 turns the socket loop off and every connection uses the stream relay.
 /// </summary>
 internal static class RelayLoops
 {
@@ -24,9 +25,10 @@ internal static class RelayLoops
     {
         var loops = new RelayLoop[Count];
         var fds = new HashSet<int>();
+        var cpus = LoopAffinity.CpusFor(Count, LoopAffinity.IsEnabled);
         for (int i = 0; i < loops.Length; i++)
         {
-            loops[i] = new RelayLoop(i);
+            loops[i] = new RelayLoop(i, cpu: cpus?[i] ?? -1);
             fds.Add(loops[i].EpollFd);
             fds.Add(loops[i].WakeFd);
         }
