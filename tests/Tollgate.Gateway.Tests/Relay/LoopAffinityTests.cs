@@ -17,7 +17,7 @@ public sealed class LoopAffinityTests
         var loop = new RelayLoop(93, cpu: cpu); // a loop of its own: the shared ones are not pinned by default
 
         Assert.Equal([cpu], await OnLoop.RunAsync(loop, LoopAffinity.AllowedCpus));
-        var tasks = Directory.GetDirectories("/proc/self/task").Select(Task).OfType<(string Name, int[] Cpus)>().ToList();
+        var tasks = Directory.GetDirectories("/proc/self/task").Select(ThreadAt).OfType<(string Name, int[] Cpus)>().ToList();
         Assert.Equal([cpu], tasks.Single(t => t.Name == "tg-relay-93").Cpus);
         // The process's own loops (TOLLGATE_RELAY_PIN is not set here) and every thread that is not a loop keep them all.
         foreach (var shared in RelayLoops.All)
@@ -38,7 +38,7 @@ public sealed class LoopAffinityTests
     }
 
     /// <summary>A thread's name and the CPUs it may run on; null for one that ended meanwhile.</summary>
-    private static (string Name, int[] Cpus)? Task(string taskDir)
+    private static (string Name, int[] Cpus)? ThreadAt(string taskDir)
     {
         try
         {
