@@ -13,6 +13,8 @@
 #   TOLLGATE_VARIANTS='loop1=TOLLGATE_RELAY_LOOPS=1 stream=TOLLGATE_RELAY_LOOPS=0' bench/run-shared.sh ...
 #       # A/B in one run: one more Tollgate server per NAME=ENV (ENV: comma-separated VAR=VALUE), target "tollgate-NAME";
 #       # TOLLGATE_DLL=PATH in ENV runs that variant from another build (e.g. a worktree of an older commit)
+#   The report ends with per-round ratios of every Tollgate target to every other target, and the CPU the hypervisor
+#   took (bench/paired-ratios.py): read those before the medians on a shared machine.
 #   NGINX_TOKEN_REFERENCE=1 bench/run-shared.sh ...  # one more target, "nginx-token": the same nginx, sent Tollgate's
 #       # bearer token header, so the client does the work it does for Tollgate's target (its CPU column is 0)
 set -euo pipefail
@@ -89,4 +91,18 @@ if [ "${NGINX_TOKEN_REFERENCE:-0}" = 1 ]; then
   TARGET_ARGS+=(--target "nginx-token=ws://127.0.0.1:9002/echo" --header "Authorization: Bearer $FIRST_TOKEN")
 fi
 
-"$SHARED/run.sh" "$@" "${TARGET_ARGS[@]}"
+# run.sh's output folder: the caller's --out, or one named here so the per-round ratios can be added to its report.
+OUT_ARGS=(); [[ " $* " == *" --out "* ]] || OUT_ARGS=(--out "/tmp/wsbench-$(date +%Y%m%d-%H%M%S)")
+"$SHARED/run.sh" "$@" "${OUT_ARGS[@]}" "${TARGET_ARGS[@]}"
+OUT_DIR=${OUT_ARGS[1]:-}
+args=("$@")
+for i in "${!args[@]}"; do
+  if [ "${args[i]}" = --out ]; then OUT_DIR=${args[i+1]:-}; fi
+done
+PAIRS=()
+if [ "${NGINX_TOKEN_REFERENCE:-0}" = 1 ]; then PAIRS=(--pair nginx-token/nginx); fi
+if [ -f "$OUT_DIR/results.txt" ]; then
+  # The medians above come from whichever round gave them; the ratios inside each round, and the steal, say how far
+  # this run can be trusted (bench/README.md, "Reading a run").
+  { echo; python3 "$ROOT/bench/paired-ratios.py" "$OUT_DIR/results.txt" "${PAIRS[@]}"; } | tee -a "$OUT_DIR/report.md" || true
+fi
