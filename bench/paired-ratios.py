@@ -46,6 +46,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("results", help="results.txt written by run.sh")
     parser.add_argument("--target", default="tollgate", help="compare the targets whose name starts with this")
+    parser.add_argument("--max-steal", type=float, default=STEAL_WARNING, metavar="PCT",
+                        help="the last columns keep the rounds in which neither run lost more than this %% of a CPU to the hypervisor")
     parser.add_argument("--pair", action="append", default=[], metavar="A/B", help="one more ratio, A over B")
     args = parser.parse_args()
 
@@ -73,8 +75,9 @@ def main():
         extra.append((a, b))
 
     print("Per-round ratios: both targets measured in the same round; min / lower quartile / median / upper quartile / max.\n")
-    print("| scenario | ratio | rounds | msgs/s ratio | rounds ≥ 1 | p99 ratio | rounds p99 ≤ |")
-    print("|---|---|--:|---|--:|---|--:|")
+    clean_note = f"steal ≤ {args.max_steal:g}"
+    print(f"| scenario | ratio | rounds | msgs/s ratio | rounds ≥ 1 | p99 ratio | rounds p99 ≤ | rounds with {clean_note} in both | their msgs/s ratio, median | their p99 ratio, median |")
+    print("|---|---|--:|---|--:|---|--:|--:|--:|--:|")
     for s in scenarios:
         pairs = [(a, b) for a in compared for b in references] + [
             (a, b) for i, a in enumerate(compared) for b in compared[i + 1:]] + extra
@@ -86,8 +89,12 @@ def main():
             p99 = [t[a]["p99"] / t[b]["p99"] for t in rounds if t[b]["p99"] > 0]
             if not rate or not p99:
                 continue
+            clean = [t for t in rounds if max(t[a]["steal"], t[b]["steal"]) <= args.max_steal and t[b]["rate"] > 0 and t[b]["p99"] > 0]
+            clean_rate = f"{statistics.median(t[a]['rate'] / t[b]['rate'] for t in clean):.2f}" if clean else "-"
+            clean_p99 = f"{statistics.median(t[a]['p99'] / t[b]['p99'] for t in clean):.2f}" if clean else "-"
             print(f"| {s} | {a} / {b} | {len(rounds)} | {' / '.join(f'{x:.2f}' for x in quartiles(rate))} | "
-                  f"{sum(x >= 1 for x in rate)} | {' / '.join(f'{x:.2f}' for x in quartiles(p99))} | {sum(x <= 1 for x in p99)} |")
+                  f"{sum(x >= 1 for x in rate)} | {' / '.join(f'{x:.2f}' for x in quartiles(p99))} | {sum(x <= 1 for x in p99)} | "
+                  f"{len(clean)} | {clean_rate} | {clean_p99} |")
 
     print("\nCPU the hypervisor took (`cpu_steal`, % of one CPU, over every run of the scenario):\n")
     print("| scenario | median | max |")
