@@ -78,21 +78,22 @@ def main():
     clean_note = f"steal ≤ {args.max_steal:g}"
     print(f"| scenario | ratio | rounds | msgs/s ratio | rounds ≥ 1 | p99 ratio | rounds p99 ≤ | rounds with {clean_note} in both | their msgs/s ratio, median | their p99 ratio, median |")
     print("|---|---|--:|---|--:|---|--:|--:|--:|--:|")
+    pairs = [(a, b) for a in compared for b in references] + [
+        (a, b) for i, a in enumerate(compared) for b in compared[i + 1:]] + extra
     for s in scenarios:
-        pairs = [(a, b) for a in compared for b in references] + [
-            (a, b) for i, a in enumerate(compared) for b in compared[i + 1:]] + extra
         for a, b in pairs:
-            rounds = [t for (sc, _), t in sorted(by_round.items()) if sc == s and a in t and b in t]
-            if not rounds:
+            # (msgs/s ratio, p99 ratio, the larger steal of the two runs) for each round that measured both
+            per_round = [(t[a]["rate"] / t[b]["rate"], t[a]["p99"] / t[b]["p99"], max(t[a]["steal"], t[b]["steal"]))
+                         for (sc, _), t in sorted(by_round.items())
+                         if sc == s and a in t and b in t and t[b]["rate"] > 0 and t[b]["p99"] > 0]
+            if not per_round:
                 continue
-            rate = [t[a]["rate"] / t[b]["rate"] for t in rounds if t[b]["rate"] > 0]
-            p99 = [t[a]["p99"] / t[b]["p99"] for t in rounds if t[b]["p99"] > 0]
-            if not rate or not p99:
-                continue
-            clean = [t for t in rounds if max(t[a]["steal"], t[b]["steal"]) <= args.max_steal and t[b]["rate"] > 0 and t[b]["p99"] > 0]
-            clean_rate = f"{statistics.median(t[a]['rate'] / t[b]['rate'] for t in clean):.2f}" if clean else "-"
-            clean_p99 = f"{statistics.median(t[a]['p99'] / t[b]['p99'] for t in clean):.2f}" if clean else "-"
-            print(f"| {s} | {a} / {b} | {len(rounds)} | {' / '.join(f'{x:.2f}' for x in quartiles(rate))} | "
+            rate = [r for r, _, _ in per_round]
+            p99 = [p for _, p, _ in per_round]
+            clean = [(r, p) for r, p, steal in per_round if steal <= args.max_steal]
+            clean_rate = f"{statistics.median(r for r, _ in clean):.2f}" if clean else "-"
+            clean_p99 = f"{statistics.median(p for _, p in clean):.2f}" if clean else "-"
+            print(f"| {s} | {a} / {b} | {len(per_round)} | {' / '.join(f'{x:.2f}' for x in quartiles(rate))} | "
                   f"{sum(x >= 1 for x in rate)} | {' / '.join(f'{x:.2f}' for x in quartiles(p99))} | {sum(x <= 1 for x in p99)} | "
                   f"{len(clean)} | {clean_rate} | {clean_p99} |")
 

@@ -92,13 +92,12 @@ if [ "${NGINX_TOKEN_REFERENCE:-0}" = 1 ]; then
 fi
 
 # run.sh's output folder: the caller's --out, or one named here so the per-round ratios can be added to its report.
-OUT_ARGS=(); [[ " $* " == *" --out "* ]] || OUT_ARGS=(--out "/tmp/wsbench-$(date +%Y%m%d-%H%M%S)")
-"$SHARED/run.sh" "$@" "${OUT_ARGS[@]}" "${TARGET_ARGS[@]}"
-OUT_DIR=${OUT_ARGS[1]:-}
+OUT_DIR=/tmp/wsbench-$(date +%Y%m%d-%H%M%S); OUT_ARGS=(--out "$OUT_DIR")
 args=("$@")
 for i in "${!args[@]}"; do
-  if [ "${args[i]}" = --out ]; then OUT_DIR=${args[i+1]:-}; fi
+  if [ "${args[i]}" = --out ]; then OUT_DIR=${args[i+1]:-}; OUT_ARGS=(); fi
 done
+"$SHARED/run.sh" "$@" "${OUT_ARGS[@]}" "${TARGET_ARGS[@]}"
 PAIRS=()
 if [ "${NGINX_TOKEN_REFERENCE:-0}" = 1 ]; then PAIRS=(--pair nginx-token/nginx); fi
 if [ -f "$OUT_DIR/results.txt" ]; then
