@@ -86,9 +86,11 @@ start_tollgate tollgate ""
 for variant in ${TOLLGATE_VARIANTS:-}; do
   start_tollgate "tollgate-${variant%%=*}" "$(tr ',' ' ' <<<"${variant#*=}")"
 done
+PAIRS=() # more ratios for bench/paired-ratios.py at the end
 if [ "${NGINX_TOKEN_REFERENCE:-0}" = 1 ]; then
   # run.sh's nginx listens on 9002 and passes the header on to the backend, as Tollgate passes its identity headers.
   TARGET_ARGS+=(--target "nginx-token=ws://127.0.0.1:9002/echo" --header "Authorization: Bearer $FIRST_TOKEN")
+  PAIRS=(--pair nginx-token/nginx)
 fi
 
 # run.sh's output folder: the caller's --out, or one named here so the per-round ratios can be added to its report.
@@ -98,8 +100,6 @@ for i in "${!args[@]}"; do
   if [ "${args[i]}" = --out ]; then OUT_DIR=${args[i+1]:-}; OUT_ARGS=(); fi
 done
 "$SHARED/run.sh" "$@" "${OUT_ARGS[@]}" "${TARGET_ARGS[@]}"
-PAIRS=()
-if [ "${NGINX_TOKEN_REFERENCE:-0}" = 1 ]; then PAIRS=(--pair nginx-token/nginx); fi
 if [ -f "$OUT_DIR/results.txt" ]; then
   # The medians above come from whichever round gave them; the ratios inside each round, and the steal, say how far
   # this run can be trusted (bench/README.md, "Reading a run").
